@@ -1,0 +1,1 @@
+"""Identity and access: staff users, sessions, API tokens, casbin RBAC with tenant domains."""

@@ -1,0 +1,1 @@
+"""The hash-chained audit log: one chain per tenant and one for the shared schema."""

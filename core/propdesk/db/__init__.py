@@ -1,0 +1,1 @@
+"""Database access: engines, tenant sessions, migrations and grants."""

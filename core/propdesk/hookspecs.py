@@ -1,0 +1,259 @@
+"""The Propdesk plugin contract: every hook a plugin may implement.
+
+This module is the single, documented contract between the core and plugins. Hooks come in two
+kinds, told apart by their names:
+
+``propdesk_register_*``
+    Registration hooks. Synchronous, called once per process at startup (by the web server,
+    the worker and the CLI alike). They return things (classes, permissions, routes, jobs) and
+    never do I/O. Results of all plugins are merged; a duplicate ``code`` aborts startup.
+
+``propdesk_on_*``
+    Runtime hooks. Called per tenant, only for plugins enabled for that tenant. They may be
+    ``async def`` (the core awaits what they return). They run after the transaction that
+    caused them committed, at least once: implementations must be idempotent.
+
+Rules for implementers: decorate every implementation with ``propdesk.hookimpl`` (an unknown
+hook name aborts startup), accept only the arguments you use (arguments may be added to a hook,
+never removed or renamed), and give them no default values. Network I/O lives in adapter
+classes, not in hooks: hooks register, adapters act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from propdesk.plugins.markers import hookspec
+
+if TYPE_CHECKING:
+    import click
+    from litestar.types import ControllerRouterHandler
+
+    from propdesk.access.permissions import Permission
+    from propdesk.db.migrate import MigrationLocation
+    from propdesk.outbox.events import DomainEvent
+    from propdesk.plugins.components import (
+        CommissionPlan,
+        KycProvider,
+        NotificationChannel,
+        PaymentProvider,
+        PayoutRail,
+        PlatformAdapter,
+        RuleFamily,
+    )
+    from propdesk.tenancy.context import TenantContext
+    from propdesk.worker.jobs import JobDefinition
+
+#: Bumped when the contract changes incompatibly; vendors pin ``propdesk`` to a compatible range.
+PLUGIN_API_VERSION = 1
+
+# ---------------------------------------------------------------------------------------------
+# Registration hooks: synchronous, once per process at startup, no I/O.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def propdesk_register_platforms() -> list[type[PlatformAdapter]]:
+    """Register trading-platform adapter classes (MT5, MT4, cTrader, ...).
+
+    Called once per process at startup; synchronous. Adapters are keyed by their ``code``; two
+    adapters with the same code abort startup. A tenant uses an adapter only when the plugin
+    that registered it is enabled in the tenant's manifest.
+
+    :returns: Adapter classes implementing ``propdesk.plugins.components.PlatformAdapter``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_rule_families() -> list[type[RuleFamily]]:
+    """Register challenge rule families (daily loss, max loss, profit target, ...).
+
+    Called once per process at startup; synchronous. Families are keyed by ``code``; their
+    ``settings_schema`` is the JSON Schema of the rule's parameters and is composed into the
+    catalogue schema. A duplicate code aborts startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.RuleFamily``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_kyc_providers() -> list[type[KycProvider]]:
+    """Register identity-verification (KYC) providers.
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.KycProvider``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_payment_providers() -> list[type[PaymentProvider]]:
+    """Register payment providers that take traders' payments (PSPs).
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.PaymentProvider``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_payout_rails() -> list[type[PayoutRail]]:
+    """Register payout rails that pay approved payouts to traders.
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.PayoutRail``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_commission_plans() -> list[type[CommissionPlan]]:
+    """Register partner commission plans (affiliate CPA, revenue share, IB tiers, ...).
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.CommissionPlan``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_notification_channels() -> list[type[NotificationChannel]]:
+    """Register notification channels (e-mail, chat, SMS, ...).
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup.
+
+    :returns: Classes implementing ``propdesk.plugins.components.NotificationChannel``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_permissions() -> list[Permission]:
+    """Declare the permissions this plugin's routes and actions check.
+
+    Called once per process at startup; synchronous. A permission is ``(object, action)``, e.g.
+    ``("payouts", "approve")``, with a description and the default roles that hold it; default
+    roles are granted it in every tenant by ``propdesk tenants apply``. Declaring a permission
+    the core or another plugin already declared aborts startup.
+
+    :returns: ``propdesk.access.permissions.Permission`` values.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_routes() -> list[ControllerRouterHandler]:
+    """Add HTTP routes (webhooks, admin endpoints) to the web application.
+
+    Called once per process at startup; synchronous. Routes are mounted under
+    ``/plugins/<plugin name>``. Every handler must declare its permission with
+    ``opt=propdesk.access.permissions.requires(...)`` (or ``public()``, for webhooks that verify
+    their own signatures); a handler without one aborts startup.
+
+    :returns: Litestar controllers, routers or route handlers.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_jobs() -> list[JobDefinition]:
+    """Add background jobs (pollers, reconcilers) and cron schedules to ``propdesk worker``.
+
+    Called once per process at startup; synchronous. Jobs run at least once: make them safe to
+    run twice. A tenant job receives the tenant slug as its first argument after ``ctx``; wrap it
+    in ``propdesk.worker.tenant_job`` so it runs in that tenant's context. Duplicate job names
+    abort startup.
+
+    :returns: ``propdesk.worker.jobs.JobDefinition`` values.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``propdesk`` command line.
+
+    Called once when the CLI starts; synchronous. Add a ``click`` group named after the plugin
+    rather than many top-level commands.
+
+    :param cli: The root ``propdesk`` click group.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_migrations() -> list[MigrationLocation]:
+    """Ship Alembic migrations for tables this plugin owns.
+
+    Called once per process at startup; synchronous. Each location is a folder of Alembic
+    revision files forming a branch with its own label, for the shared schema or for every
+    tenant schema. ``propdesk db upgrade`` and ``propdesk tenants apply`` run them with the
+    core's.
+
+    :returns: ``propdesk.db.migrate.MigrationLocation`` values.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_settings_schema() -> dict[str, Any]:
+    """Declare the JSON Schema (2020-12) of this plugin's per-tenant settings.
+
+    Called once per process at startup; synchronous. A tenant's manifest enables the plugin with
+    a ``[plugins.<name>]`` table; ``propdesk tenants apply`` validates that table against this
+    schema and refuses the manifest, naming the file and the field, when it does not match.
+    Secrets are never values: declare them with ``propdesk.tenancy.secrets.SECRET_REF`` so a
+    manifest writes ``{ env = "VARIABLE" }`` and the value is read from the environment at use.
+    An invalid schema aborts startup. A plugin that implements no such hook takes no settings.
+
+    :returns: A JSON Schema object.
+
+    .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Runtime hooks: per tenant, after commit, at least once; may be async.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def propdesk_on_event(tenant: TenantContext, event: DomainEvent) -> Awaitable[None] | None:
+    """React to a domain event after the transaction that recorded it committed.
+
+    Called by ``propdesk worker`` from the tenant's outbox, never inside a request, and only for
+    plugins enabled for the tenant. May be ``async def``. Runs at least once per event: use
+    ``event.event_id`` to make the reaction idempotent. Raising makes the worker retry the event
+    for this plugin only (with back-off); plugins that succeeded are not called again.
+
+    :param tenant: The tenant the event belongs to (slug, schema, this plugin's settings).
+    :param event: The committed event: ``name`` (e.g. ``"desk.provisioned"``), ``payload``,
+        ``event_id`` and ``occurred_at``.
+    :returns: Nothing, or an awaitable that the worker awaits.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,1 @@
+"""The transactional outbox: domain events committed with the change, dispatched after commit."""

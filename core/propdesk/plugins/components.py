@@ -1,0 +1,63 @@
+"""What every registered component has in common, and the kinds of component.
+
+A component is a class a plugin registers (a platform adapter, a KYC provider, ...). The core
+keys each kind by ``code``; two components of one kind with the same code abort startup. The
+methods each kind must implement are pinned down by that kind's contract suite in
+``propdesk.testing``, which vendors run against their own adapters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Component(Protocol):
+    """Identity and per-tenant settings of a registered component."""
+
+    #: Stable lowercase identifier, stored in the database (``mt5``, ``stripe``).
+    code: ClassVar[str]
+    #: Name shown to staff.
+    display_name: ClassVar[str]
+    #: JSON Schema (2020-12) of this component's per-tenant settings; ``{}`` accepts none.
+    settings_schema: ClassVar[dict[str, Any]]
+
+
+class PlatformAdapter(Component, Protocol):
+    """Talks to a trading platform (MT5, MT4, cTrader): accounts, balance, trading state."""
+
+
+class RuleFamily(Component, Protocol):
+    """A family of challenge rules (daily loss, max loss, ...): pure evaluation and explain."""
+
+
+class KycProvider(Component, Protocol):
+    """Verifies traders' identity (Sumsub, ...)."""
+
+
+class PaymentProvider(Component, Protocol):
+    """Takes traders' payments for orders and handles refunds and disputes (Stripe, ...)."""
+
+
+class PayoutRail(Component, Protocol):
+    """Pays approved payouts to traders (transfers, bank, manual)."""
+
+
+class CommissionPlan(Component, Protocol):
+    """Computes partner (affiliate / IB) commissions."""
+
+
+class NotificationChannel(Component, Protocol):
+    """Delivers notifications to traders and staff (e-mail, ...)."""
+
+
+#: Every kind the core registers, by the registration hook that supplies it.
+KINDS: dict[str, type] = {
+    "propdesk_register_platforms": PlatformAdapter,
+    "propdesk_register_rule_families": RuleFamily,
+    "propdesk_register_kyc_providers": KycProvider,
+    "propdesk_register_payment_providers": PaymentProvider,
+    "propdesk_register_payout_rails": PayoutRail,
+    "propdesk_register_commission_plans": CommissionPlan,
+    "propdesk_register_notification_channels": NotificationChannel,
+}

@@ -1,0 +1,1 @@
+"""Tenants: desks and brands, each in its own PostgreSQL schema."""
