@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Core defaults, registered as plugins (the core uses its own contract); always enabled.
-DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (("propdesk.access", "propdesk.access.plugin"),)
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("propdesk.access", "propdesk.access.plugin"),
+    ("propdesk.rules", "propdesk.rules.plugin"),
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,209 @@
+"""Fold an account's events through the rules of its phase into a verdict.
+
+Order of decisions: every due instant strictly before an event is decided before that event,
+so day-start values are the last known balance and equity at or before the reset instant.
+After the event, the rules that react to its type decide; then, if the account is active and
+every target is met, it passes. A failed, passed or expired account is decided for good:
+later events still move the account's facts but no rule decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from propdesk.rules.account import Account
+from propdesk.rules.clock import utc
+from propdesk.rules.events import AccountOpened, Event, EventError
+from propdesk.rules.family import Finding, RuleFamily
+from propdesk.rules.money import plain
+
+ACTIVE, PASSED, FAILED, PAUSED, EXPIRED = "active", "passed", "failed", "paused", "expired"
+DECIDED = frozenset({PASSED, FAILED, EXPIRED})
+_STATUS_OF = {"breach": FAILED, "expire": EXPIRED, "pause": PAUSED}
+
+
+class Evaluation:
+    """One account in one phase: feed it events in time order, then ``advance`` to a time."""
+
+    __slots__ = (
+        "_by_type",
+        "_targets",
+        "_timed",
+        "account",
+        "decision",
+        "history",
+        "last_time",
+        "next_due",
+        "notices",
+        "paused_by",
+        "rules",
+        "status",
+    )
+
+    def __init__(self, rules: Sequence[RuleFamily]) -> None:
+        self.rules = list(rules)
+        self.account = Account()
+        self.status = "not_opened"
+        self.history: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
+        self.decision: Finding | None = None
+        self.paused_by: str | None = None
+        self.next_due: datetime | None = None
+        self.last_time: datetime | None = None
+        self._by_type: dict[str, list[RuleFamily]] = {}
+        for rule in self.rules:
+            for kind in rule.reacts_to:
+                self._by_type.setdefault(kind, []).append(rule)
+        self._timed = [rule for rule in self.rules if rule.timed]
+        self._targets = [rule for rule in self.rules if rule.role == "target"]
+
+    # -- feeding ------------------------------------------------------------------------------
+    def feed_all(self, events: Iterable[Event]) -> Evaluation:
+        for event in events:
+            self.feed(event)
+        return self
+
+    def feed(self, event: Event) -> None:
+        if self.last_time is not None and event.time < self.last_time:
+            raise EventError(f"time goes backwards: {utc(event.time)} < {utc(self.last_time)}")
+        if self.next_due is not None and self.next_due < event.time:
+            self._run_due(event.time, inclusive=False)
+        self.last_time = event.time
+        if isinstance(event, AccountOpened):
+            self._open(event)
+            return
+        if self.status == "not_opened":
+            raise EventError(f"{event.type} before account_opened")
+        self.account.apply(event)
+        if self.status in DECIDED:
+            return
+        for rule in self._by_type.get(event.type, ()):
+            finding = rule.on_event(event, self.account)
+            if finding is not None:
+                self._handle(finding)
+                if self.status in DECIDED:
+                    return
+        if self._timed and event.type != "snapshot":
+            self._plan()
+        if self.status == ACTIVE and self._targets:
+            self._check_pass(event.time)
+
+    def advance(self, until: datetime) -> None:
+        """Decide everything due at or before ``until`` (time passes with no event)."""
+        if self.next_due is not None and self.next_due <= until:
+            self._run_due(until, inclusive=True)
+        if self.last_time is None or until > self.last_time:
+            self.last_time = until
+
+    def _open(self, event: AccountOpened) -> None:
+        if self.status != "not_opened":
+            raise EventError("account_opened twice")
+        self.account.apply(event)
+        self._set_status(ACTIVE, event.time, None, "The account opened.")
+        for rule in self.rules:
+            finding = rule.start(self.account, event.time)
+            if finding is not None:
+                self._handle(finding)
+        self._plan()
+
+    # -- time ---------------------------------------------------------------------------------
+    def _plan(self) -> None:
+        if self.status in DECIDED:
+            self.next_due = None
+            return
+        dues = [due for rule in self._timed if (due := rule.next_due()) is not None]
+        self.next_due = min(dues) if dues else None
+
+    def _run_due(self, until: datetime, *, inclusive: bool) -> None:
+        while (at := self.next_due) is not None and (at < until or (inclusive and at == until)):
+            for rule in self._timed:
+                if rule.next_due() == at:
+                    finding = rule.on_due(at, self.account)
+                    if finding is not None:
+                        self._handle(finding)
+                    if self.status in DECIDED:
+                        break
+            previous = at
+            self._plan()
+            if self.next_due is not None and self.next_due <= previous:
+                raise AssertionError(f"a rule planned {self.next_due} at or before {previous}")
+            if self.status == ACTIVE and self._targets:
+                self._check_pass(at)
+
+    # -- decisions ----------------------------------------------------------------------------
+    def _handle(self, finding: Finding) -> None:
+        outcome = finding.outcome
+        if outcome in ("warn", "exclude_profit"):
+            if outcome == "exclude_profit" and finding.amount is not None:
+                self.account.excluded_profit += finding.amount
+            self.notices.append(_entry(finding.time, outcome, finding.rule, finding.explanation))
+            return
+        if outcome == "resume":
+            if self.status == PAUSED and self.paused_by == finding.rule:
+                self.paused_by = None
+                self._set_status(ACTIVE, finding.time, finding.rule, finding.explanation)
+            return
+        status = _STATUS_OF[outcome]
+        if status == PAUSED:
+            if self.status == PAUSED:
+                self.notices.append(
+                    _entry(finding.time, "pause", finding.rule, finding.explanation)
+                )
+                return
+            self.paused_by = finding.rule
+        else:
+            self.decision = finding
+        self._set_status(status, finding.time, finding.rule, finding.explanation)
+        if status in DECIDED:
+            self.next_due = None
+
+    def _check_pass(self, at: datetime) -> None:
+        pending = [rule for rule in self._targets if not rule.met]
+        if pending:
+            decisive = [rule for rule in pending if getattr(rule, "fails_when_alone_unmet", False)]
+            if decisive and len(decisive) == len(pending):
+                # Everything else is met: a target that fails instead of waiting decides now.
+                rule = decisive[0]
+                self._handle(rule.finding("breach", at, rule.unmet_explanation(self.account)))
+            return
+        parts = [rule.objective(self.account).get("text", rule.id) for rule in self._targets]
+        finding = Finding("", "breach", at, "Every objective is met: " + "; ".join(parts) + ".")
+        self.decision = finding
+        self._set_status(PASSED, at, None, finding.explanation)
+        self.next_due = None
+
+    def _set_status(self, status: str, at: datetime, rule: str | None, why: str) -> None:
+        self.status = status
+        self.history.append({"time": utc(at), "status": status, "rule": rule, "explanation": why})
+
+    # -- result -------------------------------------------------------------------------------
+    def verdict(self) -> dict[str, Any]:
+        account = self.account
+        decided = self.decision if self.status in DECIDED else None
+        return {
+            "status": self.status,
+            "decided_at": utc(decided.time) if decided else None,
+            "rule": (decided.rule or None) if decided else None,
+            "explanation": decided.explanation if decided else None,
+            "history": self.history,
+            "notices": self.notices,
+            "objectives": [
+                {"rule": rule.id, "family": rule.code, "role": rule.role, **rule.objective(account)}
+                for rule in self.rules
+            ],
+            "account": {
+                "initial_balance": plain(account.initial_balance),
+                "balance": plain(account.balance),
+                "equity": plain(account.equity),
+                "open_positions": len(account.positions),
+                "open_lots": plain(account.open_lots),
+                "excluded_profit": plain(account.excluded_profit),
+            },
+            "evaluated_until": utc(self.last_time) if self.last_time else None,
+        }
+
+
+def _entry(at: datetime, kind: str, rule: str | None, explanation: str) -> dict[str, Any]:
+    return {"time": utc(at), "kind": kind, "rule": rule, "explanation": explanation}

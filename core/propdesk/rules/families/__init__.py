@@ -1,0 +1,1 @@
+"""The standard rule families, registered through the plugin contract (``plugin``)."""
