@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -64,6 +65,20 @@ def _first_instant_after_gap(day: date, at: time, tz: ZoneInfo) -> datetime:
     return probe
 
 
+@lru_cache(maxsize=1 << 16)
+def _next_after(
+    at: time, tz: ZoneInfo, instant: datetime, days: frozenset[int] | None
+) -> datetime:
+    day = instant.astimezone(tz).date() - timedelta(days=1)
+    for _ in range(10):
+        if days is None or day.weekday() in days:
+            candidate = _on(day, at, tz)
+            if candidate > instant:
+                return candidate
+        day += timedelta(days=1)
+    raise AssertionError("no boundary within ten days")  # days is never empty
+
+
 @dataclass(frozen=True, slots=True)
 class LocalTime:
     """A time of day in a timezone, e.g. 17:00 America/Chicago."""
@@ -82,14 +97,8 @@ class LocalTime:
 
     def next_after(self, instant: datetime, days: frozenset[int] | None = None) -> datetime:
         """The first instant strictly after ``instant`` at this local time (on ``days``)."""
-        day = instant.astimezone(self.tz).date() - timedelta(days=1)
-        for _ in range(10):
-            if days is None or day.weekday() in days:
-                candidate = _on(day, self.at, self.tz)
-                if candidate > instant:
-                    return candidate
-            day += timedelta(days=1)
-        raise AssertionError("no boundary within ten days")  # days is never empty
+        # Cached: every account on a desk asks for the same boundaries, mostly from the last one.
+        return _next_after(self.at, self.tz, instant, days)
 
     def last_at_or_before(self, instant: datetime) -> datetime:
         """The latest boundary at or before ``instant``."""

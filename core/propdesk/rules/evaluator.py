@@ -16,7 +16,7 @@ from typing import Any
 from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import AccountOpened, Event, EventError
-from propdesk.rules.family import Finding, RuleFamily
+from propdesk.rules.family import ANYTHING, Band, Finding, RuleFamily
 from propdesk.rules.money import plain
 
 ACTIVE, PASSED, FAILED, PAUSED, EXPIRED = "active", "passed", "failed", "paused", "expired"
@@ -28,7 +28,9 @@ class Evaluation:
     """One account in one phase: feed it events in time order, then ``advance`` to a time."""
 
     __slots__ = (
+        "_band",
         "_by_type",
+        "_snapshot_rules",
         "_targets",
         "_timed",
         "account",
@@ -58,6 +60,8 @@ class Evaluation:
                 self._by_type.setdefault(kind, []).append(rule)
         self._timed = [rule for rule in self.rules if rule.timed]
         self._targets = [rule for rule in self.rules if rule.role == "target"]
+        self._snapshot_rules = self._by_type.get("snapshot", [])
+        self._band: Band | None = None
 
     # -- feeding ------------------------------------------------------------------------------
     def feed_all(self, events: Iterable[Event]) -> Evaluation:
@@ -76,9 +80,18 @@ class Evaluation:
             return
         if self.status == "not_opened":
             raise EventError(f"{event.type} before account_opened")
-        self.account.apply(event)
+        account = self.account
+        account.apply(event)
         if self.status in DECIDED:
             return
+        band = self._band
+        if (
+            band is not None
+            and event.type == "snapshot"
+            and band[0] <= account.equity <= band[1]
+            and band[2] <= account.balance <= band[3]
+        ):
+            return  # inside every rule's quiet band: nothing can change
         for rule in self._by_type.get(event.type, ()):
             finding = rule.on_event(event, self.account)
             if finding is not None:
@@ -89,6 +102,17 @@ class Evaluation:
             self._plan()
         if self.status == ACTIVE and self._targets:
             self._check_pass(event.time)
+        self._band = self._quiet_band()
+
+    def _quiet_band(self) -> Band | None:
+        eq_low, eq_high, bal_low, bal_high = ANYTHING
+        for rule in self._snapshot_rules:
+            band = rule.quiet_band()
+            if band is None:
+                return None
+            eq_low, eq_high = max(eq_low, band[0]), min(eq_high, band[1])
+            bal_low, bal_high = max(bal_low, band[2]), min(bal_high, band[3])
+        return (eq_low, eq_high, bal_low, bal_high)
 
     def advance(self, until: datetime) -> None:
         """Decide everything due at or before ``until`` (time passes with no event)."""
@@ -107,6 +131,7 @@ class Evaluation:
             if finding is not None:
                 self._handle(finding)
         self._plan()
+        self._band = self._quiet_band()
 
     # -- time ---------------------------------------------------------------------------------
     def _plan(self) -> None:
@@ -131,6 +156,7 @@ class Evaluation:
                 raise AssertionError(f"a rule planned {self.next_due} at or before {previous}")
             if self.status == ACTIVE and self._targets:
                 self._check_pass(at)
+        self._band = self._quiet_band()
 
     # -- decisions ----------------------------------------------------------------------------
     def _handle(self, finding: Finding) -> None:

@@ -19,12 +19,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from propdesk.rules.clock import utc
 from propdesk.rules.money import parse_decimal, plain
+
+if TYPE_CHECKING:
+    from propdesk.rules.calendar import CalendarRelease
 
 
 class EventError(ValueError):
@@ -90,6 +93,11 @@ class News:
     type = "news"
 
 
+def news_from_release(release: CalendarRelease, known_at: datetime) -> News:
+    """The ``news`` event of a calendar release the engine learned of at ``known_at``."""
+    return News(known_at, release.at, release.title, release.symbols, release.impact)
+
+
 Event = AccountOpened | Deal | Snapshot | BalanceOperation | News
 
 _FIELDS: dict[str, dict[str, str]] = {
@@ -129,7 +137,8 @@ def parse_time(value: object) -> datetime:
         raise ValueError(f"{value!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f"{value!r} has no UTC offset (write e.g. 2026-03-02T09:30:00+01:00)")
-    return parsed
+    # One timezone for every instant: comparisons stay cheap and output stays canonical.
+    return parsed.astimezone(UTC)
 
 
 def _convert(kind: str, value: object) -> object:

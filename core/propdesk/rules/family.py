@@ -23,6 +23,11 @@ from propdesk.rules.clock import LOCAL_TIME_SCHEMA, LocalTime
 from propdesk.rules.events import Event
 from propdesk.rules.money import NON_NEGATIVE_DECIMAL, PERCENT, money, parse_decimal, pct, plain
 
+#: ``(equity_low, equity_high, balance_low, balance_high)``, see ``RuleFamily.quiet_band``.
+Band = tuple[Decimal, Decimal, Decimal, Decimal]
+LOW, HIGH = Decimal("-Infinity"), Decimal("Infinity")
+ANYTHING: Band = (LOW, HIGH, LOW, HIGH)
+
 #: What a finding does to the account's status.
 Outcome = Literal["breach", "pause", "resume", "expire", "warn", "exclude_profit"]
 #: ``limit``: can only fail the account; ``target``: must be met to pass; ``guard``: neither.
@@ -108,6 +113,15 @@ class RuleFamily:
 
     def on_due(self, at: datetime, account: Account) -> Finding | None:
         """``at`` (the instant ``next_due`` named) has come; decide."""
+        return None
+
+    def quiet_band(self) -> Band | None:
+        """Equity and balance ranges within which a snapshot changes nothing for this rule.
+
+        ``(equity_low, equity_high, balance_low, balance_high)``, bounds included. While a
+        snapshot stays inside every rule's band the evaluator skips the rules: an equity update
+        costs a comparison. ``None`` (the default) means the rule must see every snapshot.
+        """
         return None
 
     # -- explanation --------------------------------------------------------------------------

@@ -21,6 +21,10 @@ from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import BalanceOperation, Event
 from propdesk.rules.family import (
+    ANYTHING,
+    HIGH,
+    LOW,
+    Band,
     Finding,
     PhaseContext,
     RuleFamily,
@@ -87,12 +91,15 @@ class DailyLoss(RuleFamily):
         self.pause = params.get("severity", "fail") == "pause"
         self.tolerance = parse_decimal(params.get("tolerance", "0"))
         self.reset = self.local_time("reset")
+        amount = params["amount"]
+        self.fixed = parse_decimal(amount["fixed"]) if "fixed" in amount else None
+        self.percent = parse_decimal(amount.get("percent", "0"))
+        self.of_initial = amount.get("of") == "initial_balance"
         self.initial = ZERO
         self.day_balance = self.day_equity = ZERO
         self.anchor = self.limit = self.floor = self.breach_below = ZERO
         self.resets_at: datetime | None = None
         self.breached = False
-        self.lowest: Decimal | None = None
 
     # -- the floor ----------------------------------------------------------------------------
     def _set_floor(self) -> None:
@@ -105,12 +112,10 @@ class DailyLoss(RuleFamily):
             anchor = self.day_equity
         else:
             anchor = max(self.day_balance, self.day_equity)
-        amount = self.params["amount"]
-        if "fixed" in amount:
-            limit = parse_decimal(amount["fixed"])
+        if self.fixed is not None:
+            limit = self.fixed
         else:
-            base = self.initial if amount["of"] == "initial_balance" else anchor
-            limit = base * parse_decimal(amount["percent"]) / 100
+            limit = (self.initial if self.of_initial else anchor) * self.percent / 100
         self.anchor, self.limit = anchor, limit
         self.floor = anchor - limit
         self.breach_below = self.floor - self.tolerance
@@ -131,8 +136,6 @@ class DailyLoss(RuleFamily):
             self.day_equity += event.amount
             self._set_floor()
         measure = account.equity if self.on_equity else account.balance
-        if self.lowest is None or measure < self.lowest:
-            self.lowest = measure
         if measure < self.breach_below and not self.breached:
             return self._breach(event.time, measure)
         return None
@@ -140,12 +143,18 @@ class DailyLoss(RuleFamily):
     def next_due(self) -> datetime | None:
         return self.resets_at
 
+    def quiet_band(self) -> Band | None:
+        if self.breached:
+            return ANYTHING
+        if self.on_equity:
+            return (self.breach_below, HIGH, LOW, HIGH)
+        return (LOW, HIGH, self.breach_below, HIGH)
+
     def on_due(self, at: datetime, account: Account) -> Finding | None:
         self.day_balance, self.day_equity = account.balance, account.equity
         self._set_floor()
         self.resets_at = self.reset.next_after(at)
         measure = self._measure(account)
-        self.lowest = measure
         was_paused, self.breached = self.breached, False
         if measure < self.breach_below:
             return self._breach(at, measure)
@@ -192,7 +201,6 @@ class DailyLoss(RuleFamily):
             "limit": plain(self.limit),
             "floor": plain(self.floor),
             "headroom": plain(measure - self.floor),
-            "lowest_today": plain(self.lowest if self.lowest is not None else measure),
             "resets_at": utc(self.resets_at) if self.resets_at else None,
             "text": f"daily-loss floor {money(self.floor)}",
         }

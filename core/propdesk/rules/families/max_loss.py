@@ -19,6 +19,9 @@ from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import Event
 from propdesk.rules.family import (
+    HIGH,
+    LOW,
+    Band,
     AMOUNT_SCHEMA,
     Finding,
     PhaseContext,
@@ -118,6 +121,16 @@ class MaxLoss(RuleFamily):
 
     def next_due(self) -> datetime | None:
         return self.ends_at
+
+    def quiet_band(self) -> Band | None:
+        equity_low = balance_low = LOW
+        if self.on_equity:
+            equity_low = self.breach_below
+        else:
+            balance_low = self.breach_below
+        equity_high = self.high if self.trail == "equity_hwm" else HIGH
+        balance_high = self.high if self.trail == "balance_hwm" else HIGH
+        return (equity_low, equity_high, balance_low, balance_high)
 
     def on_due(self, at: datetime, account: Account) -> Finding | None:
         self._raise_to(account.balance)
