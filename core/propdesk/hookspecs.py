@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from propdesk.outbox.events import DomainEvent
     from propdesk.plugins.components import (
         CommissionPlan,
+        EconomicCalendar,
         KycProvider,
         NotificationChannel,
         PaymentProvider,
@@ -75,7 +76,23 @@ def propdesk_register_rule_families() -> list[type[RuleFamily]]:
     ``settings_schema`` is the JSON Schema of the rule's parameters and is composed into the
     catalogue schema. A duplicate code aborts startup.
 
-    :returns: Classes implementing ``propdesk.plugins.components.RuleFamily``.
+    :returns: Subclasses of ``propdesk.rules.family.RuleFamily`` (see "Write a rule family").
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_economic_calendars() -> list[type[EconomicCalendar]]:
+    """Register economic calendars: sources of the scheduled releases news-window rules read.
+
+    Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
+    startup. A calendar maps its source's impact scale onto ``high``, ``medium`` and ``low`` and
+    each release onto the instruments it moves; the engine writes the releases into the
+    accounts' journals as ``news`` events ahead of their time. Fetching happens in the
+    calendar's ``async def releases``, never in the hook.
+
+    :returns: Classes implementing ``propdesk.plugins.components.EconomicCalendar``.
 
     .. versionadded:: 0.1
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given, settings
@@ -70,7 +71,7 @@ def test_a_trailing_floor_never_falls_and_never_passes_its_lock(
     if lock is not None:
         params["lock"] = {"offset": lock}
     seen = floors("max_loss", params, history(drawn))
-    assert all(later >= earlier for earlier, later in zip(seen, seen[1:], strict=False))
+    assert all(later >= earlier for earlier, later in pairwise(seen))
     if lock is not None:
         assert max(seen) <= Decimal(100000) + Decimal(lock)
 

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+import propdesk.db
 from propdesk import hookimpl
 from propdesk.db.migrate import MigrationLocation
 from propdesk.embedded import ServiceUrls
@@ -42,6 +44,13 @@ REVISION = textwrap.dedent(
         op.drop_table("greeting")
     """
 )
+
+
+def heads_of_tenant_tree() -> str:
+    """The core tenant tree's head revision (it moves as issues add tables)."""
+    scripts = ScriptDirectory(str(Path(propdesk.db.__file__).parent / "migrations" / "tenant"))
+    (head,) = scripts.get_heads()
+    return head
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -97,10 +106,13 @@ async def test_fifty_tenant_schemas_migrate_and_one_failure_is_reported(
     assert {slug for slug, heads in result.tenants.items() if heads} == set(TENANTS) - {"mig_07"}
     assert await tables_in(fresh, "greeting") == {f"t_{s}" for s in TENANTS}
     async with fresh.db.owner_engine.connect() as conn:
-        failed = await conn.scalar(text('SELECT version_num FROM "t_mig_07".alembic_version'))
-        migrated = await conn.scalar(text('SELECT version_num FROM "t_mig_08".alembic_version'))
-    assert failed == "t0001", "the failed tenant was rolled back to its previous revision"
-    assert migrated == "greeting_t1"
+        failed = set(await conn.scalars(text('SELECT version_num FROM "t_mig_07".alembic_version')))
+        migrated = set(
+            await conn.scalars(text('SELECT version_num FROM "t_mig_08".alembic_version'))
+        )
+    core_head = heads_of_tenant_tree()
+    assert failed == {core_head}, "the failed tenant was rolled back to its previous revision"
+    assert migrated == {core_head, "greeting_t1"}
 
     again = await upgrade_all(upgraded.db, upgraded.host)
     assert set(again.failures) == {"mig_07"}

@@ -11,7 +11,19 @@ from propdesk import __version__
 from propdesk.errors import ConfigurationError, PropdeskError
 
 #: Modules under propdesk.cli that define ``register(cli)``.
-COMMAND_MODULES = ("db", "tenants", "plugins", "users", "audit", "serve", "worker", "demo")
+COMMAND_MODULES = (
+    "db",
+    "tenants",
+    "plugins",
+    "users",
+    "audit",
+    "catalog",
+    "replay",
+    "bench",
+    "serve",
+    "worker",
+    "demo",
+)
 
 
 @click.group()

@@ -31,7 +31,12 @@ from propdesk.http.tenant import NO_TENANT_OPT, TenantDirectory, TenantMiddlewar
 from propdesk.runtime import Runtime
 
 #: Core domain modules whose ``ROUTES`` list is mounted as declared.
-CORE_ROUTE_MODULES = ("propdesk.access.routes", "propdesk.audit.routes", "propdesk.tenancy.routes")
+CORE_ROUTE_MODULES = (
+    "propdesk.access.routes",
+    "propdesk.audit.routes",
+    "propdesk.tenancy.routes",
+    "propdesk.catalogue.routes",
+)
 #: Prefix of plugin routes: ``/plugins/<plugin name>/...``.
 PLUGIN_PREFIX = "/plugins"
 SCHEMA_PATH = "/schema"

@@ -8,7 +8,11 @@ methods each kind must implement are pinned down by that kind's contract suite i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from propdesk.rules.calendar import CalendarRelease
 
 
 @runtime_checkable
@@ -28,7 +32,11 @@ class PlatformAdapter(Component, Protocol):
 
 
 class RuleFamily(Component, Protocol):
-    """A family of challenge rules (daily loss, max loss, ...): pure evaluation and explain."""
+    """A family of challenge rules (daily loss, max loss, ...): pure evaluation and explain.
+
+    Implementations derive from ``propdesk.rules.family.RuleFamily``, which defines the
+    evaluation contract (``on_event``, ``next_due``/``on_due``, ``objective``, ``describe``).
+    """
 
 
 class KycProvider(Component, Protocol):
@@ -51,6 +59,21 @@ class NotificationChannel(Component, Protocol):
     """Delivers notifications to traders and staff (e-mail, ...)."""
 
 
+class EconomicCalendar(Component, Protocol):
+    """Lists scheduled economic releases for news-window rules (a vendor's feed, ``static``).
+
+    Made per tenant from the settings of the plugin that registered it: ``cls(settings)``.
+    """
+
+    async def releases(self, start: datetime, end: datetime) -> list[CalendarRelease]:
+        """Releases at or after ``start`` and before ``end``, by time.
+
+        Impacts are mapped onto ``high``, ``medium`` and ``low``; symbols are the instruments
+        each release moves, as the desk's platform names them.
+        """
+        ...
+
+
 #: Every kind the core registers, by the registration hook that supplies it.
 KINDS: dict[str, type] = {
     "propdesk_register_platforms": PlatformAdapter,
@@ -60,4 +83,5 @@ KINDS: dict[str, type] = {
     "propdesk_register_payout_rails": PayoutRail,
     "propdesk_register_commission_plans": CommissionPlan,
     "propdesk_register_notification_channels": NotificationChannel,
+    "propdesk_register_economic_calendars": EconomicCalendar,
 }

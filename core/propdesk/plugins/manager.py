@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.access", "propdesk.access.plugin"),
     ("propdesk.rules", "propdesk.rules.plugin"),
+    ("propdesk.catalogue", "propdesk.catalogue.plugin"),
+    ("propdesk.calendar", "propdesk.rules.calendar_plugin"),
 )
 
 

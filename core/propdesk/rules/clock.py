@@ -66,9 +66,7 @@ def _first_instant_after_gap(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 @lru_cache(maxsize=1 << 16)
-def _next_after(
-    at: time, tz: ZoneInfo, instant: datetime, days: frozenset[int] | None
-) -> datetime:
+def _next_after(at: time, tz: ZoneInfo, instant: datetime, days: frozenset[int] | None) -> datetime:
     day = instant.astimezone(tz).date() - timedelta(days=1)
     for _ in range(10):
         if days is None or day.weekday() in days:

@@ -55,10 +55,11 @@ class Evaluation:
         self.next_due: datetime | None = None
         self.last_time: datetime | None = None
         self._by_type: dict[str, list[RuleFamily]] = {}
-        for rule in self.rules:
+        # Targets decide last: a limit or guard may change what they count (excluded profit).
+        for rule in sorted(self.rules, key=lambda r: r.role == "target"):
             for kind in rule.reacts_to:
                 self._by_type.setdefault(kind, []).append(rule)
-        self._timed = [rule for rule in self.rules if rule.timed]
+        self._timed = sorted((r for r in self.rules if r.timed), key=lambda r: r.role == "target")
         self._targets = [rule for rule in self.rules if rule.role == "target"]
         self._snapshot_rules = self._by_type.get("snapshot", [])
         self._band: Band | None = None
@@ -131,6 +132,8 @@ class Evaluation:
             if finding is not None:
                 self._handle(finding)
         self._plan()
+        if self.status == ACTIVE and self._targets:
+            self._check_pass(event.time)
         self._band = self._quiet_band()
 
     # -- time ---------------------------------------------------------------------------------

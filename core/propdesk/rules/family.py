@@ -83,7 +83,7 @@ class RuleFamily:
     display_name: ClassVar[str]
     #: JSON Schema (2020-12) of the rule's ``params``.
     settings_schema: ClassVar[dict[str, Any]]
-    role: ClassVar[Role] = "limit"
+    role: Role = "limit"
     #: Event types the rule looks at; others skip it (the hot path is one comparison).
     reacts_to: frozenset[str] = frozenset()
     #: True when the rule has decisions due at instants of its own (resets, deadlines).

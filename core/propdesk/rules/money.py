@@ -54,5 +54,5 @@ def money(value: Decimal) -> str:
 
 def pct(value: Decimal) -> str:
     """A percentage for people: ``5%``, ``2.5%``."""
-    text = plain(value.normalize())
+    text = format(value.normalize(), "f")
     return f"{text}%"

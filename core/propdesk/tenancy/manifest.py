@@ -6,7 +6,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,8 @@ class TenantManifest:
     theme: dict[str, Any] = field(default_factory=dict)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<values>"
+    #: The desk's folder (products in ``challenges/``), for manifests read from files.
+    folder: Path | None = None
 
     @classmethod
     def from_values(cls, slug: str, **values: Any) -> TenantManifest:
@@ -182,7 +184,9 @@ def read_manifest(folder: Path, host: PluginHost | None = None) -> TenantManifes
         message = f"file {logo!r} not found next to {MANIFEST_FILE}"
         logo_problems.append(FieldProblem("/theme/logo", message))
     try:
-        manifest = parse_manifest(data, slug=folder.name, source=source, host=host)
+        manifest = replace(
+            parse_manifest(data, slug=folder.name, source=source, host=host), folder=folder
+        )
     except ManifestError as exc:
         raise ManifestError(source, exc.problems + logo_problems) from None
     if logo_problems:

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from propdesk.access import policies
 from propdesk.audit.service import record
+from propdesk.catalogue import service as catalogue
+from propdesk.catalogue.families import rule_families
 from propdesk.db.engine import AfterCommit
 from propdesk.errors import FieldProblem, InvalidInput, ManifestError, NotFound
 from propdesk.outbox.service import emit
@@ -75,12 +77,27 @@ def load_manifests(path: Path, runtime: Runtime) -> list[TenantManifest]:
                     )
                 )
             domains[domain] = manifest.source
+    for manifest in manifests:
+        errors += _product_errors(manifest, runtime)
     if errors:
         raise ManifestError(
             f"under {path}",
             [FieldProblem(f"{e.path}#{p.field}", p.message) for e in errors for p in e.problems],
         )
     return manifests
+
+
+def _product_errors(manifest: TenantManifest, runtime: Runtime) -> list[ManifestError]:
+    """Problems of the desk's products (``challenges/*.json``), one error per file."""
+    if manifest.folder is None:
+        return []
+    families = rule_families(runtime.host, TenantContext(manifest.slug, plugins=manifest.plugins))
+    files = catalogue.check_files(catalogue.folder_files(manifest.folder), families)
+    return [
+        ManifestError(str(f.path), [FieldProblem(p.pointer, p.message) for p in f.problems])
+        for f in files
+        if f.problems
+    ]
 
 
 async def apply_manifests(
@@ -110,7 +127,11 @@ async def apply_manifests(
                 )
             await session.commit()
     for manifest in manifests:
-        report.tenants.append(await _apply_one(runtime, manifest, actor))
+        changes = await _apply_one(runtime, manifest, actor)
+        if manifest.folder is not None:
+            tenant = TenantContext(manifest.slug, manifest.display_name, plugins=manifest.plugins)
+            changes.changes += await catalogue.apply_folder(runtime, tenant, manifest.folder, actor)
+        report.tenants.append(changes)
     if report.changed:
         await publish(runtime.redis_url, TENANTS_CHANNEL)
         await publish(runtime.redis_url, POLICY_CHANNEL)

@@ -19,10 +19,10 @@ from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import Event
 from propdesk.rules.family import (
+    AMOUNT_SCHEMA,
     HIGH,
     LOW,
     Band,
-    AMOUNT_SCHEMA,
     Finding,
     PhaseContext,
     RuleFamily,
