@@ -71,6 +71,9 @@ async def _prepare(runtime: Runtime, summary: DemoSummary) -> None:
     for tenant in applied.tenants:
         state = "created" if tenant.created else "up to date"
         console.print(f"[green]✓[/] desk {tenant.slug} {state}")
+        for change in tenant.changes:
+            if change.startswith("published "):
+                console.print(f"  [green]✓[/] {change}")
         summary.tenants.append(tenant.slug)
     await _ensure_staff(runtime, OPERATOR, "operator", None)
     summary.staff.append((OPERATOR, "operator, all desks"))
@@ -110,6 +113,10 @@ def _print_welcome(summary: DemoSummary, host: str, port: int) -> None:
         f"\n      curl -b jar {base}/api/tenants"
         f"\n      curl -b jar -H 'X-Propdesk-Tenant: {first_desk}'"
         f" {base}/api/audit"
+        f"\n      curl -b jar -H 'X-Propdesk-Tenant: {first_desk}'"
+        f" {base}/api/catalogue/products"
+        f"\n      propdesk replay --product tenants/{first_desk}/challenges/<product>.json"
+        " --phase <phase> --events <events.jsonl>"
     )
     console.print("\nPress Ctrl-C to stop.\n")
 
