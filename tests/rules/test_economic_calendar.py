@@ -8,12 +8,13 @@ import pytest
 from helpers_guards import deal
 from rulekit import evaluate, events, opened, rule
 
-from propdesk.errors import InvalidInput
+from propdesk.errors import InvalidInput, ManifestError
 from propdesk.plugins.manager import PluginHost
 from propdesk.rules.calendar import CalendarRelease, StaticCalendar
 from propdesk.rules.events import canonical, news_from_release
 from propdesk.settings import Settings
 from propdesk.tenancy.context import TenantContext
+from propdesk.tenancy.manifest import parse_manifest
 
 SETTINGS = {
     "releases": [
@@ -104,3 +105,47 @@ def test_the_static_calendar_is_registered_for_every_desk() -> None:
     assert calendars.for_tenant(TenantContext("any")) == {"static": StaticCalendar}
     info = {i.name: i for i in host.plugins_info()}
     assert info["propdesk.calendar"].core
+
+
+def test_a_desk_configures_the_static_calendar_in_its_manifest() -> None:
+    host = PluginHost.load(Settings(load_entrypoints=False))
+    ok = parse_manifest(
+        {
+            "display_name": "Desk",
+            "base_currency": "USD",
+            "timezone": "UTC",
+            "plugins": {"propdesk.calendar": SETTINGS},
+        },
+        slug="desk",
+        source="tenant.toml",
+        host=host,
+    )
+    assert ok.plugins["propdesk.calendar"] == SETTINGS
+    with pytest.raises(ManifestError) as refused:
+        parse_manifest(
+            {
+                "display_name": "Desk",
+                "base_currency": "USD",
+                "timezone": "UTC",
+                "plugins": {"propdesk.calendar": {"releases": [{"title": "NFP"}]}},
+            },
+            slug="desk",
+            source="tenant.toml",
+            host=host,
+        )
+    assert [p.field for p in refused.value.problems] == [
+        "/plugins/propdesk.calendar/releases/0/at",
+        "/plugins/propdesk.calendar/releases/0/symbols",
+    ]
+    with pytest.raises(ManifestError):  # a core default without settings is not a desk's choice
+        parse_manifest(
+            {
+                "display_name": "Desk",
+                "base_currency": "USD",
+                "timezone": "UTC",
+                "plugins": {"propdesk.access": {}},
+            },
+            slug="desk",
+            source="tenant.toml",
+            host=host,
+        )

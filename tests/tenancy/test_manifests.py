@@ -91,7 +91,9 @@ async def test_unsafe_slug_is_refused_naming_file_and_field(
 async def test_unknown_plugin_is_refused(runtime: Runtime, tmp_path: Path) -> None:
     path = write(tmp_path, "plug_desk", GOOD.format(slug="plug") + "\n[plugins.nope]\nx = 1\n")
     problems = await refused(runtime, tmp_path)
-    assert problems == [f"{path}#/plugins/nope unknown plugin 'nope' (installed: greeter)"]
+    assert problems == [
+        f"{path}#/plugins/nope unknown plugin 'nope' (installed: greeter, propdesk.calendar)"
+    ]
 
 
 async def test_plugin_settings_failing_its_schema_name_the_field(

@@ -122,8 +122,10 @@ class PluginHost:
         return [name for name, plugin in self.pm.list_name_plugin() if plugin is not None]
 
     def tenant_plugins(self) -> list[str]:
-        """Plugins a tenant can enable (everything but the core defaults)."""
-        return [name for name in self.plugin_names() if name not in self.core]
+        """Plugins a desk can enable and configure: every plugin but the core defaults, and the
+        core defaults that take per-desk settings (e.g. the static economic calendar)."""
+        configurable = self.settings_schemas()
+        return [n for n in self.plugin_names() if n not in self.core or n in configurable]
 
     def _per_plugin(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``hook`` plugin by plugin, keeping who returned what (registration order)."""
