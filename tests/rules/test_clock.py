@@ -54,8 +54,11 @@ def test_a_local_time_that_happens_twice_falls_on_the_first() -> None:
 
 
 def test_the_trading_day_of_an_instant() -> None:
-    assert str(NEW_YORK.day_of(at("2026-03-10T20:59:00+00:00"))) == "2026-03-09"
-    assert str(NEW_YORK.day_of(at("2026-03-10T21:00:00+00:00"))) == "2026-03-10"
+    # A session that opens at 17:00 is named after the next date (Sunday 17:00 opens Monday).
+    assert str(NEW_YORK.day_of(at("2026-03-10T20:59:00+00:00"))) == "2026-03-10"
+    assert str(NEW_YORK.day_of(at("2026-03-10T21:00:00+00:00"))) == "2026-03-11"
+    assert str(PRAGUE.day_of(at("2026-03-10T22:59:00+00:00"))) == "2026-03-10"
+    assert str(PRAGUE.day_of(at("2026-03-10T23:00:00+00:00"))) == "2026-03-11"
 
 
 def test_only_iana_names_are_timezones() -> None:

@@ -134,11 +134,11 @@ def test_days_follow_the_rule_day_across_a_daylight_saving_change() -> None:
     params = {"count": 2, "day": {"time": "17:00", "timezone": "America/Chicago"}}
     rows = [
         opened("2026-03-06T09:00:00-06:00"),
-        deal("2026-03-09T16:59:00-05:00", "a", "in"),  # the day that started 8 March 17:00
-        deal("2026-03-09T17:00:00-05:00", "b", "in"),  # a new day (22:00 UTC, not 23:00)
+        deal("2026-03-09T16:59:00-05:00", "a", "in"),  # 9 March's session, opened 8 March 17:00
+        deal("2026-03-09T17:00:00-05:00", "b", "in"),  # 10 March's (22:00 UTC, not 23:00)
     ]
     found = objective(run([make("min_trading_days", params)], rows), "min_trading_days")
-    assert found["days"] == ["2026-03-08", "2026-03-09"]
+    assert found["days"] == ["2026-03-09", "2026-03-10"]
 
 
 def test_describe() -> None:

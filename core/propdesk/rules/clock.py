@@ -106,8 +106,15 @@ class LocalTime:
         return candidate
 
     def day_of(self, instant: datetime) -> date:
-        """The trading day ``instant`` belongs to: the local date its day started on."""
-        return self.last_at_or_before(instant).astimezone(self.tz).date()
+        """The trading day ``instant`` belongs to (see ``name_of``)."""
+        return self.name_of(self.last_at_or_before(instant))
+
+    def name_of(self, start: datetime) -> date:
+        """The date a trading day starting at ``start`` is named after: the local date it
+        started on, or the next one for a day that starts in the afternoon or evening (the
+        futures session that opens Sunday at 17:00 Chicago time is Monday's)."""
+        day = start.astimezone(self.tz).date()
+        return day + timedelta(days=1) if self.at.hour >= 12 else day
 
     def describe(self) -> str:
         return f"{self.at.strftime('%H:%M')} {self.tz.key}"

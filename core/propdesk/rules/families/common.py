@@ -25,14 +25,14 @@ class TradingDays:
         self.day: date | None = None
 
     def of(self, instant: datetime) -> date:
-        """The trading day ``instant`` belongs to (the local date the day started on)."""
+        """The trading day ``instant`` belongs to (named as ``LocalTime.name_of`` says)."""
         if self.start is not None and self.end is not None and self.start <= instant < self.end:
             assert self.day is not None
             return self.day
         self.start = self.boundary.last_at_or_before(instant)
         # From the boundary, not the instant: boundaries are what clock's cache is shared on.
         self.end = self.boundary.next_after(self.start)
-        self.day = self.start.astimezone(self.boundary.tz).date()
+        self.day = self.boundary.name_of(self.start)
         return self.day
 
     def end_of(self, instant: datetime) -> datetime:
