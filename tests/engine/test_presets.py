@@ -281,7 +281,7 @@ def test_combine_amounts_per_size(
         }
         assert spec.rule("daily_loss").params["amount"] == {"fixed": daily}
         assert spec.rule("daily_loss").params["severity"] == "pause"
-        assert spec.rule("max_position").params == {"max_open_lots": contracts}
+        assert spec.rule("max_position").params == {"max_open_lots": contracts, "unit": "contract"}
     combine = effective_phase(data, "combine", size)
     assert combine.rule("profit_target").params["amount"] == {"fixed": target}
 

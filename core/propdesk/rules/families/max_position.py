@@ -19,10 +19,10 @@ from propdesk.rules.family import SEVERITY_FAIL_OR_WARN, Finding, PhaseContext, 
 from propdesk.rules.money import NON_NEGATIVE_DECIMAL, ZERO, parse_decimal, plain
 
 
-def lots(value: Decimal) -> str:
-    """A volume for people: ``1.5 lots``, ``1 lot``."""
+def lots(value: Decimal, unit: str = "lot") -> str:
+    """A volume for people: ``1.5 lots``, ``1 lot``, ``5 contracts``."""
     text = format(value.normalize(), "f")
-    return f"{text} lot" if value == 1 else f"{text} lots"
+    return f"{text} {unit}" if value == 1 else f"{text} {unit}s"
 
 
 def _shown(limit: Decimal | None) -> Decimal | str:
@@ -47,6 +47,11 @@ class MaxPosition(RuleFamily):
                 "description": "Most lots open at once across all positions "
                 "(no limit when absent).",
             },
+            "unit": {
+                "enum": ["lot", "contract"],
+                "default": "lot",
+                "description": "What the volume counts, in the trader's words (futures: contract).",
+            },
             "severity": {
                 **SEVERITY_FAIL_OR_WARN,
                 "description": "fail: the account fails; warn: a warning, trading goes on.",
@@ -60,6 +65,7 @@ class MaxPosition(RuleFamily):
         self.max_order = parse_decimal(per_order) if per_order is not None else None
         self.max_open = parse_decimal(open_lots) if open_lots is not None else None
         self.warn = params.get("severity", "fail") == "warn"
+        self.unit = params.get("unit", "lot")
         self.largest_order = ZERO
         self.peak_open = ZERO
         self.offences = 0
@@ -72,19 +78,19 @@ class MaxPosition(RuleFamily):
         problems = []
         if self.max_order is not None and event.volume > self.max_order:
             problems.append(
-                f"the order of {lots(event.volume)} is above the maximum of "
-                f"{lots(self.max_order)} per order"
+                f"the order of {lots(event.volume, self.unit)} is above the maximum of "
+                f"{lots(self.max_order, self.unit)} per order"
             )
         if self.max_open is not None and account.open_lots > self.max_open:
             problems.append(
-                f"it brings the open volume to {lots(account.open_lots)}, above the maximum "
-                f"of {lots(self.max_open)} open at once"
+                f"it brings the open volume to {lots(account.open_lots, self.unit)}, above the "
+                f"maximum of {lots(self.max_open, self.unit)} open at once"
             )
         if not problems:
             return None
         self.offences += 1
         text = (
-            f"{event.side.capitalize()} {event.symbol} {lots(event.volume)} "
+            f"{event.side.capitalize()} {event.symbol} {lots(event.volume, self.unit)} "
             f"(deal {event.id}): " + " and ".join(problems) + "."
         )
         return self.finding(
@@ -101,9 +107,9 @@ class MaxPosition(RuleFamily):
         status = "ok" if not self.offences else ("warned" if self.warn else "breached")
         limits = []
         if self.max_order is not None:
-            limits.append(f"at most {lots(self.max_order)} per order")
+            limits.append(f"at most {lots(self.max_order, self.unit)} per order")
         if self.max_open is not None:
-            limits.append(f"at most {lots(self.max_open)} open")
+            limits.append(f"at most {lots(self.max_open, self.unit)} open")
         return {
             "status": status,
             "largest_order": plain(self.largest_order),
@@ -117,12 +123,13 @@ class MaxPosition(RuleFamily):
 
     @classmethod
     def describe(cls, params: Mapping[str, Any], context: PhaseContext) -> str:
+        unit = params.get("unit", "lot")
         parts = []
         if "max_lots_per_order" in params:
-            per_order = lots(parse_decimal(params["max_lots_per_order"]))
+            per_order = lots(parse_decimal(params["max_lots_per_order"]), unit)
             parts.append(f"a single order may open at most {per_order}")
         if "max_open_lots" in params:
-            open_lots = lots(parse_decimal(params["max_open_lots"]))
+            open_lots = lots(parse_decimal(params["max_open_lots"]), unit)
             parts.append(f"at most {open_lots} may be open at once across all positions")
         consequence = (
             "is recorded as a warning"
