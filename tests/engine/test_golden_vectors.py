@@ -215,6 +215,20 @@ def test_tryaqua_daily_drawdown_on_a_1000_account(tmp: Path) -> None:
     )
 
 
+def test_tryaqua_total_drawdown_trails_five_percent_of_the_high(tmp: Path) -> None:
+    """5% total drawdown of the high point: high $1,050 -> floor $997.50 (help.aquafunded.com,
+    TryAqua $1 Model)."""
+    vector = Golden("aqua-tryaqua-trailing", "funded", tmp)
+    held = vector.replay(first=3)
+    assert held["status"] == "active"
+    assert held["objectives"][0]["floor"] == "997.50"
+    result = vector.replay()
+    assert (result["status"], result["rule"]) == ("failed", "max_loss")
+    assert result["explanation"].startswith(
+        "Equity 997.49 fell below the maximum-loss floor 997.50"
+    )
+
+
 def test_oneup_daily_loss_limit_halts_the_day_and_resumes_at_5pm_ct(tmp: Path) -> None:
     """$100,000: the Daily Loss Limit triggers when the day's PnL exceeds -$2,500; trading is
     halted until the next trading day at 5 PM CT; the account is not eliminated (OneUp Trader

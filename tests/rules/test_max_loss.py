@@ -92,3 +92,15 @@ def test_trading_pit_eod_trailing_stops_at_the_starting_balance() -> None:
         rows.append(snap(f"2026-03-0{day}T20:00:00+00:00", balance))
     run = evaluate([rule("max_loss", params)], rows, "2026-03-05T00:00:00+01:00")
     assert objective(run, "max_loss")["floor"] == "100000.00"
+
+
+def test_a_drawdown_as_a_share_of_the_high_water_mark_grows_with_it() -> None:
+    # TryAqua: 5% trailing drawdown; the high reaches 1,050 -> floor 997.50.
+    params = {"trail": "equity_hwm", "amount": {"percent": "5", "of": "high_water_mark"}}
+    rows = [opened("2026-03-02T08:00:00+00:00", "1000")]
+    assert objective(evaluate([rule("max_loss", params)], rows), "max_loss")["floor"] == "950.00"
+    rows.append(snap("2026-03-02T09:00:00+00:00", "1000", "1050"))
+    found = objective(evaluate([rule("max_loss", params)], rows), "max_loss")
+    assert (found["floor"], found["limit"]) == ("997.50", "52.50")
+    rows.append(snap("2026-03-02T10:00:00+00:00", "1000", "997.49"))
+    assert evaluate([rule("max_loss", params)], rows).status == "failed"

@@ -19,7 +19,6 @@ from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import Event
 from propdesk.rules.family import (
-    AMOUNT_SCHEMA,
     HIGH,
     LOW,
     Band,
@@ -33,9 +32,11 @@ from propdesk.rules.family import (
 from propdesk.rules.money import (
     DECIMAL_STRING,
     NON_NEGATIVE_DECIMAL,
+    PERCENT,
     ZERO,
     money,
     parse_decimal,
+    pct,
     plain,
 )
 
@@ -57,7 +58,26 @@ class MaxLoss(RuleFamily):
         "required": ["amount"],
         "properties": {
             "trail": {"enum": list(TRAILS), "default": "none"},
-            "amount": AMOUNT_SCHEMA,
+            "amount": {
+                "type": "object",
+                "description": "The maximum loss: a percentage of the initial balance or of the "
+                "high-water mark (the drawdown then grows with it), or a fixed amount.",
+                "oneOf": [
+                    {
+                        "required": ["percent", "of"],
+                        "properties": {
+                            "percent": PERCENT,
+                            "of": {"enum": ["initial_balance", "high_water_mark"]},
+                        },
+                        "additionalProperties": False,
+                    },
+                    {
+                        "required": ["fixed"],
+                        "properties": {"fixed": NON_NEGATIVE_DECIMAL},
+                        "additionalProperties": False,
+                    },
+                ],
+            },
             "measure": {"enum": ["equity", "balance"], "default": "equity"},
             "day_end": local_time_schema("End of day for eod_balance (default: the product's)."),
             "lock": {
@@ -79,6 +99,11 @@ class MaxLoss(RuleFamily):
         lock = params.get("lock")
         self.lock_offset = parse_decimal(lock["offset"]) if lock else None
         self.day_end = self.local_time("day_end")
+        amount = params["amount"]
+        #: Percent of the high-water mark: the limit moves with the mark.
+        self.of_high = (
+            parse_decimal(amount["percent"]) if amount.get("of") == "high_water_mark" else None
+        )
         self.initial = self.limit = self.high = self.floor = self.breach_below = ZERO
         self.lock_level: Decimal | None = None
         self.ends_at: datetime | None = None
@@ -88,6 +113,8 @@ class MaxLoss(RuleFamily):
         if high <= self.high:
             return
         self.high = high
+        if self.of_high is not None:
+            self.limit = high * self.of_high / 100
         floor = high - self.limit
         if self.lock_level is not None and floor > self.lock_level:
             floor = self.lock_level
@@ -97,7 +124,10 @@ class MaxLoss(RuleFamily):
 
     def start(self, account: Account, at: datetime) -> Finding | None:
         self.initial = self.high = account.initial_balance
-        self.limit = amount_of(self.params["amount"], self.initial)
+        if self.of_high is not None:
+            self.limit = self.initial * self.of_high / 100
+        else:
+            self.limit = amount_of(self.params["amount"], self.initial)
         if self.lock_offset is not None:
             self.lock_level = self.initial + self.lock_offset
         self.floor = self.initial - self.limit
@@ -176,7 +206,11 @@ class MaxLoss(RuleFamily):
 
     @classmethod
     def describe(cls, params: Mapping[str, Any], context: PhaseContext) -> str:
-        limit = describe_amount(params["amount"], context.currency)
+        amount = params["amount"]
+        if amount.get("of") == "high_water_mark":
+            limit = f"{pct(parse_decimal(amount['percent']))} of it"
+        else:
+            limit = describe_amount(amount, context.currency)
         measure = "equity" if params.get("measure", "equity") == "equity" else "closed balance"
         trail = params.get("trail", "none")
         if trail == "none":
