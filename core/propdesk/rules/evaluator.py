@@ -30,6 +30,7 @@ class Evaluation:
     __slots__ = (
         "_band",
         "_by_type",
+        "_frozen",
         "_snapshot_rules",
         "_targets",
         "_timed",
@@ -63,6 +64,8 @@ class Evaluation:
         self._targets = [rule for rule in self.rules if rule.role == "target"]
         self._snapshot_rules = self._by_type.get("snapshot", [])
         self._band: Band | None = None
+        #: The objectives as they stood when the account was decided (explain the verdict).
+        self._frozen: list[dict[str, Any]] | None = None
 
     # -- feeding ------------------------------------------------------------------------------
     def feed_all(self, events: Iterable[Event]) -> Evaluation:
@@ -187,6 +190,7 @@ class Evaluation:
         self._set_status(status, finding.time, finding.rule, finding.explanation)
         if status in DECIDED:
             self.next_due = None
+            self._frozen = self._objectives()
 
     def _check_pass(self, at: datetime) -> None:
         pending = [rule for rule in self._targets if not rule.met]
@@ -202,12 +206,20 @@ class Evaluation:
         self.decision = finding
         self._set_status(PASSED, at, None, finding.explanation)
         self.next_due = None
+        self._frozen = self._objectives()
 
     def _set_status(self, status: str, at: datetime, rule: str | None, why: str) -> None:
         self.status = status
         self.history.append({"time": utc(at), "status": status, "rule": rule, "explanation": why})
 
     # -- result -------------------------------------------------------------------------------
+    def _objectives(self) -> list[dict[str, Any]]:
+        account = self.account
+        return [
+            {"rule": rule.id, "family": rule.code, "role": rule.role, **rule.objective(account)}
+            for rule in self.rules
+        ]
+
     def verdict(self) -> dict[str, Any]:
         account = self.account
         decided = self.decision if self.status in DECIDED else None
@@ -218,10 +230,7 @@ class Evaluation:
             "explanation": decided.explanation if decided else None,
             "history": self.history,
             "notices": self.notices,
-            "objectives": [
-                {"rule": rule.id, "family": rule.code, "role": rule.role, **rule.objective(account)}
-                for rule in self.rules
-            ],
+            "objectives": self._frozen if self._frozen is not None else self._objectives(),
             "account": {
                 "initial_balance": plain(account.initial_balance),
                 "balance": plain(account.balance),
