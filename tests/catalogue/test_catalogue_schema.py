@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 from catalogue_samples import FAMILIES
 from jsonschema import Draft202012Validator
 
-from propdesk.catalogue.schema import Problem, product_schema, validate_product
+from propdesk.catalogue.problems import Problem
+from propdesk.catalogue.schema import product_schema
+from propdesk.catalogue.validation import validate_product
 from propdesk.rules.family import PhaseContext, RuleFamily
 
 

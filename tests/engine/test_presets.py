@@ -15,7 +15,7 @@ import pytest
 from replaykit import invoke, objective, verdict
 
 from propdesk.catalogue.product import effective_phase, effective_terms
-from propdesk.catalogue.schema import validate_product
+from propdesk.catalogue.validation import validate_product
 from propdesk.engine.replay import rule_families
 from propdesk.plugins.manager import PluginHost
 from propdesk.rules.family import RuleFamily

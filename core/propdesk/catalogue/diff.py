@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
-from propdesk.catalogue.schema import escape
+from propdesk.catalogue.problems import escape
 
 ChangeKind = Literal["added", "removed", "changed"]
 

@@ -15,8 +15,8 @@ from propdesk.catalogue import service
 from propdesk.catalogue.diff import Change
 from propdesk.catalogue.families import rule_families
 from propdesk.catalogue.models import CatalogueVersion
+from propdesk.catalogue.problems import Problem
 from propdesk.catalogue.rulebook import rulebook_html, rulebook_markdown
-from propdesk.catalogue.schema import Problem
 from propdesk.errors import NotFound, Unauthenticated
 from propdesk.http.deps import PrincipalDep, RuntimeDep, SessionDep, TenantDep
 

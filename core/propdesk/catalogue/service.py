@@ -24,13 +24,10 @@ from propdesk.audit.service import record
 from propdesk.catalogue.diff import Change, diff
 from propdesk.catalogue.families import rule_families
 from propdesk.catalogue.models import DRAFT, PUBLISHED, RETIRED, CatalogueVersion
+from propdesk.catalogue.problems import Problem, sort_problems
 from propdesk.catalogue.product import content_hash
-from propdesk.catalogue.schema import (
-    PRODUCT_CODE_PATTERN,
-    Problem,
-    sort_problems,
-    validate_product,
-)
+from propdesk.catalogue.schema import PRODUCT_CODE_PATTERN
+from propdesk.catalogue.validation import validate_product
 from propdesk.errors import FieldProblem, InvalidInput, NotFound
 from propdesk.outbox.service import emit, session_tenant
 from propdesk.rules.family import RuleFamily

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from propdesk.catalogue.families import rule_families
 from propdesk.catalogue.product import ProductError
-from propdesk.catalogue.schema import validate_product
+from propdesk.catalogue.validation import validate_product
 from propdesk.cli.common import console
 from propdesk.engine.replay import render, replay
 from propdesk.plugins.manager import PluginHost
