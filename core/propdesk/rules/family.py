@@ -33,22 +33,28 @@ Outcome = Literal["breach", "pause", "resume", "expire", "warn", "exclude_profit
 #: ``limit``: can only fail the account; ``target``: must be met to pass; ``guard``: neither.
 Role = Literal["limit", "target", "guard"]
 
+
 #: JSON Schema of an amount: a percentage of a base, or a fixed amount of account currency.
-AMOUNT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "oneOf": [
-        {
-            "required": ["percent", "of"],
-            "properties": {"percent": PERCENT, "of": {"enum": ["initial_balance"]}},
-            "additionalProperties": False,
-        },
-        {
-            "required": ["fixed"],
-            "properties": {"fixed": NON_NEGATIVE_DECIMAL},
-            "additionalProperties": False,
-        },
-    ],
-}
+def amount_schema(*bases: str) -> dict[str, Any]:
+    """JSON Schema of an amount: a percentage of one of ``bases``, or a fixed amount."""
+    return {
+        "type": "object",
+        "oneOf": [
+            {
+                "required": ["percent", "of"],
+                "properties": {"percent": PERCENT, "of": {"enum": list(bases)}},
+                "additionalProperties": False,
+            },
+            {
+                "required": ["fixed"],
+                "properties": {"fixed": NON_NEGATIVE_DECIMAL},
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
+AMOUNT_SCHEMA = amount_schema("initial_balance")
 DEFAULT_DAY = {"time": "00:00", "timezone": "UTC"}
 SEVERITY_FAIL_OR_WARN = {"enum": ["fail", "warn"], "default": "fail"}
 

@@ -28,11 +28,11 @@ from propdesk.rules.family import (
     Finding,
     PhaseContext,
     RuleFamily,
+    amount_schema,
     local_time_schema,
 )
 from propdesk.rules.money import (
     NON_NEGATIVE_DECIMAL,
-    PERCENT,
     ZERO,
     money,
     parse_decimal,
@@ -59,24 +59,7 @@ class DailyLoss(RuleFamily):
         "required": ["amount"],
         "properties": {
             "anchor": {"enum": list(ANCHORS), "default": "day_start_balance"},
-            "amount": {
-                "type": "object",
-                "oneOf": [
-                    {
-                        "required": ["percent", "of"],
-                        "properties": {
-                            "percent": PERCENT,
-                            "of": {"enum": ["initial_balance", "anchor"]},
-                        },
-                        "additionalProperties": False,
-                    },
-                    {
-                        "required": ["fixed"],
-                        "properties": {"fixed": NON_NEGATIVE_DECIMAL},
-                        "additionalProperties": False,
-                    },
-                ],
-            },
+            "amount": amount_schema("initial_balance", "anchor"),
             "measure": {"enum": ["equity", "balance"], "default": "equity"},
             "reset": local_time_schema("When the day restarts (default: the product's day)."),
             "severity": {"enum": ["fail", "pause"], "default": "fail"},

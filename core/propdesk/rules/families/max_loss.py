@@ -26,13 +26,13 @@ from propdesk.rules.family import (
     PhaseContext,
     RuleFamily,
     amount_of,
+    amount_schema,
     describe_amount,
     local_time_schema,
 )
 from propdesk.rules.money import (
     DECIMAL_STRING,
     NON_NEGATIVE_DECIMAL,
-    PERCENT,
     ZERO,
     money,
     parse_decimal,
@@ -59,24 +59,9 @@ class MaxLoss(RuleFamily):
         "properties": {
             "trail": {"enum": list(TRAILS), "default": "none"},
             "amount": {
-                "type": "object",
+                **amount_schema("initial_balance", "high_water_mark"),
                 "description": "The maximum loss: a percentage of the initial balance or of the "
                 "high-water mark (the drawdown then grows with it), or a fixed amount.",
-                "oneOf": [
-                    {
-                        "required": ["percent", "of"],
-                        "properties": {
-                            "percent": PERCENT,
-                            "of": {"enum": ["initial_balance", "high_water_mark"]},
-                        },
-                        "additionalProperties": False,
-                    },
-                    {
-                        "required": ["fixed"],
-                        "properties": {"fixed": NON_NEGATIVE_DECIMAL},
-                        "additionalProperties": False,
-                    },
-                ],
             },
             "measure": {"enum": ["equity", "balance"], "default": "equity"},
             "day_end": local_time_schema("End of day for eod_balance (default: the product's)."),
