@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -102,3 +103,24 @@ def test_the_same_events_in_different_batches_give_the_same_verdict(
     rows = history(drawn)
     until = datetime.fromisoformat(rows[-1]["time"]) + timedelta(days=2)
     assert verdict_in_batches(rows, cuts, until) == verdict_in_batches(rows, [], until)
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps, st.integers(min_value=0, max_value=60))
+def test_an_evaluation_restored_from_a_snapshot_carries_on_identically(
+    drawn: list[tuple[int, Decimal, Decimal]], cut: int
+) -> None:
+    """The engine restarts from pickled snapshots: a restored evaluation must not drift."""
+    rows = history(drawn)
+    parsed = events(*rows)
+    until = parsed[-1].time + timedelta(days=2)
+    straight = Evaluation([rule(family, params, context()) for family, params in STANDARD])
+    straight.feed_all(parsed)
+    straight.advance(until)
+
+    first = Evaluation([rule(family, params, context()) for family, params in STANDARD])
+    first.feed_all(parsed[: cut + 1])
+    restored: Evaluation = pickle.loads(pickle.dumps(first))  # noqa: S301 (our own bytes)
+    restored.feed_all(parsed[cut + 1 :])
+    restored.advance(until)
+    assert restored.verdict() == straight.verdict()
