@@ -62,7 +62,18 @@ def propdesk_register_platforms() -> list[type[PlatformAdapter]]:
     adapters with the same code abort startup. A tenant uses an adapter only when the plugin
     that registered it is enabled in the tenant's manifest.
 
-    :returns: Adapter classes implementing ``propdesk.plugins.components.PlatformAdapter``.
+    The core makes one adapter per desk with ``cls(settings)`` (the desk's settings of the plugin,
+    secrets still as references: resolve them with ``propdesk.tenancy.secrets.resolve_secrets``
+    when connecting) and awaits its ``async def`` methods from the worker: create an account for
+    a phase, deposit and withdraw idempotently by the core's reference, disable and enable
+    trading, close all positions, read balance, equity and positions, and hand over the engine's
+    events (``account_opened``, ``deal``, ``snapshot``, ``balance``) with a durable cursor. What
+    each method must guarantee (at-least-once safety, UTC times, typed errors keeping the
+    vendor's code) is written in ``propdesk.platforms.contract``;
+    ``propdesk.testing.platform.RecordingPlatform`` implements it in memory for tests.
+
+    :returns: Adapter classes implementing ``propdesk.platforms.contract.PlatformAdapter``
+        (re-exported as ``propdesk.plugins.components.PlatformAdapter``).
 
     .. versionadded:: 0.1
     """
@@ -155,7 +166,12 @@ def propdesk_register_notification_channels() -> list[type[NotificationChannel]]
     """Register notification channels (e-mail, chat, SMS, ...).
 
     Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
-    startup.
+    startup. A channel is built per desk as ``cls(settings)`` from the desk's settings of the
+    plugin that registered it (secrets still as references, resolved when sending), and sends in
+    its ``async def send(notification) -> Delivery``, never in the hook. Sends come from the
+    outbox, at least once: the channel derives the message's identity from
+    ``notification.idempotency_key``, and raises ``PermanentDeliveryError`` (do not retry) or
+    ``TemporaryDeliveryError`` (retry later) from ``propdesk.notifications``.
 
     :returns: Classes implementing ``propdesk.plugins.components.NotificationChannel``.
 

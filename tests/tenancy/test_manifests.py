@@ -92,7 +92,8 @@ async def test_unknown_plugin_is_refused(runtime: Runtime, tmp_path: Path) -> No
     path = write(tmp_path, "plug_desk", GOOD.format(slug="plug") + "\n[plugins.nope]\nx = 1\n")
     problems = await refused(runtime, tmp_path)
     assert problems == [
-        f"{path}#/plugins/nope unknown plugin 'nope' (installed: greeter, propdesk.calendar)"
+        f"{path}#/plugins/nope unknown plugin 'nope' "
+        "(installed: greeter, propdesk.calendar, propdesk.email)"
     ]
 
 

@@ -67,6 +67,10 @@ def build_casbin(policies: Iterable[Rule], groupings: Iterable[Rule]) -> casbin.
     return enforcer
 
 
+#: Answers remembered per policy; the policy is immutable, a reload builds a new one.
+MAX_ANSWERS = 100_000
+
+
 class CasbinPolicy:
     """One immutable policy, answering questions in time independent of the number of desks.
 
@@ -85,6 +89,8 @@ class CasbinPolicy:
             _, dom, obj, act = rule
             self._rules.setdefault((obj, act), {}).setdefault(dom, []).append(rule)
         self._slices: dict[tuple[str, str, str], casbin.Enforcer] = {}
+        # casbin parses its matcher (ast.parse) on every check: remember the answers instead.
+        self._answers: dict[tuple[str, str, str, str], bool] = {}
 
     def _slice(self, dom: str, obj: str, act: str) -> casbin.Enforcer | None:
         key = (dom, obj, act)
@@ -104,8 +110,15 @@ class CasbinPolicy:
         return enforcer
 
     def enforce(self, subject: str, dom: str, obj: str, act: str) -> bool:
-        enforcer = self._slice(dom, obj, act)
-        return enforcer is not None and bool(enforcer.enforce(subject, dom, obj, act))
+        key = (subject, dom, obj, act)
+        answer = self._answers.get(key)
+        if answer is None:
+            enforcer = self._slice(dom, obj, act)
+            answer = enforcer is not None and bool(enforcer.enforce(subject, dom, obj, act))
+            if len(self._answers) >= MAX_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
 
 
 async def load_rules(db: Database) -> tuple[list[Rule], list[Rule]]:

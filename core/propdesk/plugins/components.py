@@ -4,6 +4,9 @@ A component is a class a plugin registers (a platform adapter, a KYC provider, .
 keys each kind by ``code``; two components of one kind with the same code abort startup. The
 methods each kind must implement are pinned down by that kind's contract suite in
 ``propdesk.testing``, which vendors run against their own adapters.
+
+``PlatformAdapter`` is defined with its value types and errors in ``propdesk.platforms.contract``
+and re-exported here.
 """
 
 from __future__ import annotations
@@ -11,8 +14,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from propdesk.platforms.contract import PlatformAdapter
+
 if TYPE_CHECKING:
+    from propdesk.notifications.message import Delivery, Notification
     from propdesk.rules.calendar import CalendarRelease
+
+__all__ = [
+    "KINDS",
+    "CommissionPlan",
+    "Component",
+    "EconomicCalendar",
+    "KycProvider",
+    "NotificationChannel",
+    "PaymentProvider",
+    "PayoutRail",
+    "PlatformAdapter",
+    "RuleFamily",
+]
 
 
 @runtime_checkable
@@ -25,10 +44,6 @@ class Component(Protocol):
     display_name: ClassVar[str]
     #: JSON Schema (2020-12) of this component's per-tenant settings; ``{}`` accepts none.
     settings_schema: ClassVar[dict[str, Any]]
-
-
-class PlatformAdapter(Component, Protocol):
-    """Talks to a trading platform (MT5, MT4, cTrader): accounts, balance, trading state."""
 
 
 class RuleFamily(Component, Protocol):
@@ -56,7 +71,29 @@ class CommissionPlan(Component, Protocol):
 
 
 class NotificationChannel(Component, Protocol):
-    """Delivers notifications to traders and staff (e-mail, ...)."""
+    """Delivers notifications to traders and staff (e-mail, ...).
+
+    Made per tenant from the settings of the plugin that registered it: ``cls(settings)``, with
+    secrets still as ``{"env": NAME}`` references: the channel resolves them when it sends and
+    never keeps their values. Invalid settings raise ``propdesk.errors.InvalidInput`` naming each
+    field by its JSON pointer. ``propdesk.notifications.desk_channels`` builds a desk's channels.
+    """
+
+    async def send(self, notification: Notification) -> Delivery:
+        """Deliver ``notification`` to its recipients; called from the outbox, at least once.
+
+        The same notification may be sent again after a failure or a crash: derive what the
+        recipient sees as the message's identity (an e-mail Message-ID) from
+        ``notification.idempotency_key`` so that a repeat is recognisable.
+
+        :returns: What the service accepted: the channel's code, the message id and the
+            accepted recipients (and those refused while others were accepted).
+        :raises propdesk.notifications.PermanentDeliveryError: retrying cannot succeed (a 5xx
+            refusal, an invalid address).
+        :raises propdesk.notifications.TemporaryDeliveryError: retry later with back-off
+            (unreachable, timed out, a 4xx refusal, credentials refused, a secret not set).
+        """
+        ...
 
 
 class EconomicCalendar(Component, Protocol):

@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.rules", "propdesk.rules.plugin"),
     ("propdesk.catalogue", "propdesk.catalogue.plugin"),
     ("propdesk.calendar", "propdesk.rules.calendar_plugin"),
+    ("propdesk.email", "propdesk.notifications.plugin"),
 )
 
 
