@@ -55,6 +55,8 @@ def amount_schema(*bases: str) -> dict[str, Any]:
 
 
 AMOUNT_SCHEMA = amount_schema("initial_balance")
+#: A floor rule's ``tolerance``: money the measure may sit below the floor (absorbs rounding).
+TOLERANCE_SCHEMA = {**NON_NEGATIVE_DECIMAL, "default": "0"}
 DEFAULT_DAY = {"time": "00:00", "timezone": "UTC"}
 SEVERITY_FAIL_OR_WARN = {"enum": ["fail", "warn"], "default": "fail"}
 
@@ -173,6 +175,11 @@ def describe_amount(spec: Mapping[str, Any], currency: str) -> str:
     if "fixed" in spec:
         return f"{money(parse_decimal(spec['fixed']))} {currency}"
     return f"{pct(parse_decimal(spec['percent']))} of the initial balance"
+
+
+def measure_schema(default: str) -> dict[str, Any]:
+    """A rule's ``measure``: live equity (floating P/L, commissions, swaps) or closed balance."""
+    return {"enum": ["equity", "balance"], "default": default}
 
 
 def local_time_schema(description: str) -> dict[str, Any]:

@@ -7,10 +7,17 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from propdesk.rules.clock import LocalTime
+from propdesk.rules.family import local_time_schema
 
 WHOLE = Decimal(1)
 HUNDREDTH = Decimal("0.01")
 _TICK = timedelta(microseconds=1)
+
+
+#: The ``day`` of rules that count calendar days: their timezone and where a day ends.
+CALENDAR_DAY_SCHEMA = local_time_schema(
+    "Timezone of the calendar days and the day end (default: the product's day)."
+)
 
 
 class TradingDays:

@@ -24,15 +24,16 @@ from propdesk.rules.family import (
     ANYTHING,
     HIGH,
     LOW,
+    TOLERANCE_SCHEMA,
     Band,
     Finding,
     PhaseContext,
     RuleFamily,
     amount_schema,
     local_time_schema,
+    measure_schema,
 )
 from propdesk.rules.money import (
-    NON_NEGATIVE_DECIMAL,
     ZERO,
     money,
     parse_decimal,
@@ -60,10 +61,10 @@ class DailyLoss(RuleFamily):
         "properties": {
             "anchor": {"enum": list(ANCHORS), "default": "day_start_balance"},
             "amount": amount_schema("initial_balance", "anchor"),
-            "measure": {"enum": ["equity", "balance"], "default": "equity"},
+            "measure": measure_schema("equity"),
             "reset": local_time_schema("When the day restarts (default: the product's day)."),
             "severity": {"enum": ["fail", "pause"], "default": "fail"},
-            "tolerance": {**NON_NEGATIVE_DECIMAL, "default": "0"},
+            "tolerance": TOLERANCE_SCHEMA,
         },
     }
 

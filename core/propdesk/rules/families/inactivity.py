@@ -18,8 +18,13 @@ from typing import Any, ClassVar
 from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.events import Deal, Event
-from propdesk.rules.families.common import boundary_at_or_after, local_days_later, local_text
-from propdesk.rules.family import Finding, PhaseContext, RuleFamily, local_time_schema
+from propdesk.rules.families.common import (
+    CALENDAR_DAY_SCHEMA,
+    boundary_at_or_after,
+    local_days_later,
+    local_text,
+)
+from propdesk.rules.family import Finding, PhaseContext, RuleFamily
 
 #: activity -> (what it is, what the trader does)
 ACTIVITIES = {
@@ -66,9 +71,7 @@ class Inactivity(RuleFamily):
                 "default": False,
                 "description": "Run on to the end of the trading day the deadline falls in.",
             },
-            "day": local_time_schema(
-                "Timezone of the calendar days and the day end (default: the product's day)."
-            ),
+            "day": CALENDAR_DAY_SCHEMA,
         },
     }
 

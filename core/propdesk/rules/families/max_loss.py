@@ -21,6 +21,7 @@ from propdesk.rules.events import Event
 from propdesk.rules.family import (
     HIGH,
     LOW,
+    TOLERANCE_SCHEMA,
     Band,
     Finding,
     PhaseContext,
@@ -29,10 +30,10 @@ from propdesk.rules.family import (
     amount_schema,
     describe_amount,
     local_time_schema,
+    measure_schema,
 )
 from propdesk.rules.money import (
     DECIMAL_STRING,
-    NON_NEGATIVE_DECIMAL,
     ZERO,
     money,
     parse_decimal,
@@ -63,7 +64,7 @@ class MaxLoss(RuleFamily):
                 "description": "The maximum loss: a percentage of the initial balance or of the "
                 "high-water mark (the drawdown then grows with it), or a fixed amount.",
             },
-            "measure": {"enum": ["equity", "balance"], "default": "equity"},
+            "measure": measure_schema("equity"),
             "day_end": local_time_schema("End of day for eod_balance (default: the product's)."),
             "lock": {
                 "type": "object",
@@ -71,7 +72,7 @@ class MaxLoss(RuleFamily):
                 "required": ["offset"],
                 "properties": {"offset": DECIMAL_STRING},
             },
-            "tolerance": {**NON_NEGATIVE_DECIMAL, "default": "0"},
+            "tolerance": TOLERANCE_SCHEMA,
         },
     }
 

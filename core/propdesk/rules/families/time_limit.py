@@ -17,12 +17,13 @@ from typing import Any, ClassVar
 from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
 from propdesk.rules.families.common import (
+    CALENDAR_DAY_SCHEMA,
     boundary_at_or_after,
     day_before,
     local_days_later,
     local_text,
 )
-from propdesk.rules.family import Finding, PhaseContext, RuleFamily, local_time_schema
+from propdesk.rules.family import Finding, PhaseContext, RuleFamily
 
 CONSEQUENCES = {"expire": "the account expires", "fail": "the account fails"}
 
@@ -52,9 +53,7 @@ class TimeLimit(RuleFamily):
                 "default": "expire",
                 "description": "What happens when the period ends with objectives unmet.",
             },
-            "day": local_time_schema(
-                "Timezone of the calendar days and the day end (default: the product's day)."
-            ),
+            "day": CALENDAR_DAY_SCHEMA,
         },
     }
 
