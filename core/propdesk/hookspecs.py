@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         PlatformAdapter,
         RuleFamily,
     )
+    from propdesk.runtime import Runtime
     from propdesk.tenancy.context import TenantContext
     from propdesk.worker.jobs import JobDefinition
 
@@ -275,7 +276,9 @@ def propdesk_register_settings_schema() -> dict[str, Any]:
 
 
 @hookspec
-def propdesk_on_event(tenant: TenantContext, event: DomainEvent) -> Awaitable[None] | None:
+def propdesk_on_event(
+    tenant: TenantContext, event: DomainEvent, runtime: Runtime
+) -> Awaitable[None] | None:
     """React to a domain event after the transaction that recorded it committed.
 
     Called by ``propdesk worker`` from the tenant's outbox, never inside a request, and only for
@@ -286,7 +289,10 @@ def propdesk_on_event(tenant: TenantContext, event: DomainEvent) -> Awaitable[No
     :param tenant: The tenant the event belongs to (slug, schema, this plugin's settings).
     :param event: The committed event: ``name`` (e.g. ``"desk.provisioned"``), ``payload``,
         ``event_id`` and ``occurred_at``.
+    :param runtime: The process's handles (database, job queue, plugin host), for reactions
+        that read or write the desk's data. Declare it only if you need it.
     :returns: Nothing, or an awaitable that the worker awaits.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``runtime``
     """

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     session_hours: int = Field(default=12, description="Browser session lifetime.")
     queue_name: str = Field(default="propdesk:queue", description="arq queue for core jobs.")
+    engine: bool = Field(
+        default=True, description="Run the real-time engine in `propdesk worker` processes."
+    )
+    engine_shards: int = Field(
+        default=1, ge=1, description="Engine shards (accounts by id); a worker runs one at a time."
+    )
     outbox_sweep_seconds: int = Field(
         default=5, description="How often the worker re-enqueues undispatched outbox events."
     )

@@ -93,7 +93,7 @@ async def test_unknown_plugin_is_refused(runtime: Runtime, tmp_path: Path) -> No
     problems = await refused(runtime, tmp_path)
     assert problems == [
         f"{path}#/plugins/nope unknown plugin 'nope' "
-        "(installed: greeter, propdesk.calendar, propdesk.email)"
+        "(installed: greeter, propdesk.calendar, propdesk.email, propdesk.engine)"
     ]
 
 

@@ -13,7 +13,8 @@ Scope = Literal["tenant", "group"]
 
 #: Roles that span every tenant, and roles held within one tenant.
 GROUP_ROLES = ("operator", "leadership")
-TENANT_ROLES = ("desk_admin", "risk", "finance", "support", "partner_manager")
+#: ``bridge`` is a service, not a person: it feeds a desk's platform events to the engine.
+TENANT_ROLES = ("desk_admin", "risk", "finance", "support", "partner_manager", "bridge")
 ROLES = GROUP_ROLES + TENANT_ROLES
 
 PUBLIC = "public"

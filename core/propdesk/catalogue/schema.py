@@ -86,6 +86,23 @@ def _scaling_schema(required: list[str]) -> dict[str, Any]:
     }
 
 
+#: What the platform does to a phase's account when a rule breaches it (trading is always
+#: disabled). Absent: the defaults.
+ON_BREACH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "What happens on the platform when a rule fails this phase's account: "
+    "trading is always disabled; open positions are closed unless close_positions is false.",
+    "properties": {
+        "close_positions": {
+            "type": "boolean",
+            "default": True,
+            "description": "Close every open position at market when the account fails "
+            "(false: leave them open, frozen, for the desk to handle).",
+        },
+    },
+}
+
 PAYOUT_SCHEMA = _payout_schema(["split_percent", "cadence"])
 SCALING_SCHEMA = _scaling_schema(["cycle_months", "min_profit_percent", "balance_increase_percent"])
 
@@ -174,6 +191,7 @@ CORE_PRODUCT_SCHEMA: dict[str, Any] = {
                     "group": {"type": "string", "minLength": 1, "maxLength": 200},
                     "leverage": {"type": "integer", "minimum": 1, "maximum": 10000},
                     "rules": {"type": "array", "items": {"$ref": "#/$defs/rule"}},
+                    "on_breach": ON_BREACH_SCHEMA,
                 },
             },
         },

@@ -54,7 +54,8 @@ def replay_command(
     """Evaluate PHASE of a product against EVENTS (JSON lines) and print the verdict.
 
     Events: account_opened, deal, snapshot, balance and news, one JSON object per line,
-    times ISO-8601 with an offset, amounts as decimal strings. Time-based rules are decided
+    times ISO-8601 with an offset, amounts as decimal strings; clock and operator events (the
+    engine's, from an account's export) too. Time-based rules are decided
     up to --until (default: the last event's time). Same input, same output, byte for byte.
     """
     product = _load_product(product_path)

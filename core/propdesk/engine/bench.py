@@ -38,6 +38,7 @@ BENCH_PRODUCT: dict[str, Any] = {
     "currency": "USD",
     "trading_day": {"time": "00:00", "timezone": "Europe/Prague"},
     "sizes": [{"code": "100k", "balance": "100000", "prices": {"USD": "540.00"}}],
+    "payout": {"split_percent": "80", "cadence": "on_demand"},
     "phases": [
         {
             "code": "phase1",

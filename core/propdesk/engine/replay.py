@@ -1,8 +1,9 @@
 """Evaluate one phase of a product against an event history: the verdict, reproducibly.
 
 The verdict names the product version (its content hash) and a sha256 of the canonical
-inputs (product hash, phase, size, add-ons, evaluation time and every event in canonical
-form), so anyone holding the same files gets the same verdict byte for byte.
+inputs (product hash, phase, size, add-ons, every event in canonical form and the evaluation
+time, chained as ``propdesk.engine.chain`` says), so anyone holding the same files gets the
+same verdict byte for byte, and the engine, keeping the chain event by event, the same hash.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from propdesk.catalogue.families import rule_families
 from propdesk.catalogue.product import build_rules, content_hash, effective_phase, phase_context
+from propdesk.engine.chain import InputChain
 from propdesk.rules.clock import utc
 from propdesk.rules.evaluator import Evaluation
-from propdesk.rules.events import Event, EventError, canonical, canonical_json, digest
+from propdesk.rules.events import Event, EventError, canonical, canonical_json
 from propdesk.rules.family import RuleFamily
 
 __all__ = ["render", "replay", "rule_families"]
@@ -48,14 +50,9 @@ def replay(
             raise EventError(exc.reason, number) from None
     evaluation.advance(until)
     version = content_hash(product)
-    inputs = {
-        "product": version,
-        "phase": phase,
-        "size": size,
-        "addons": list(addons),
-        "until": utc(until),
-        "events": [canonical(event) for event in events],
-    }
+    chain = InputChain.start(version, phase, size, addons)
+    for event in events:
+        chain.add(canonical_json(canonical(event)).encode())
     return {
         "product": {"code": product.get("code"), "version_hash": version},
         "phase": phase,
@@ -63,7 +60,7 @@ def replay(
         "addons": list(addons),
         **evaluation.verdict(),
         "events": len(events),
-        "input_sha256": digest(inputs),
+        "input_sha256": chain.hexdigest(until),
     }
 
 

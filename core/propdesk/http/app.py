@@ -36,6 +36,9 @@ CORE_ROUTE_MODULES = (
     "propdesk.audit.routes",
     "propdesk.tenancy.routes",
     "propdesk.catalogue.routes",
+    "propdesk.lifecycle.routes",
+    "propdesk.engine.routes",
+    "propdesk.engine.ingest_routes",
 )
 #: Prefix of plugin routes: ``/plugins/<plugin name>/...``.
 PLUGIN_PREFIX = "/plugins"

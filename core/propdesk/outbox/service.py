@@ -51,13 +51,15 @@ def session_tenant(session: AsyncSession) -> str:
 
 
 def emit(
-    session: AsyncSession, queue: JobQueue, name: str, payload: Mapping[str, Any]
+    session: AsyncSession, queue: JobQueue | None, name: str, payload: Mapping[str, Any]
 ) -> DomainEvent:
     """Record event ``name`` in the transaction of ``session`` (a tenant session).
 
     The row commits or rolls back with the change. After commit the dispatch job is queued;
-    a failed enqueue is logged and left to the outbox sweep. ``payload`` holds JSON values
-    only (Decimals as strings).
+    a failed enqueue is logged and left to the outbox sweep. With ``queue=None`` nothing is
+    queued: the caller dispatches the event itself right after its commit (the engine does, to
+    act on a breach within milliseconds) and the sweep is the backstop. ``payload`` holds JSON
+    values only (Decimals as strings).
     """
     tenant = session_tenant(session)
     try:
@@ -71,10 +73,13 @@ def emit(
         )
     )
 
-    async def enqueue() -> None:
-        await enqueue_dispatch(queue, tenant, event.event_id)
+    if queue is not None:
+        bound = queue
 
-    after_commit(session, enqueue)
+        async def enqueue() -> None:
+            await enqueue_dispatch(bound, tenant, event.event_id)
+
+        after_commit(session, enqueue)
     return event
 
 
@@ -125,7 +130,7 @@ async def dispatch(runtime: Runtime, tenant: TenantContext, event_id: uuid.UUID)
         if plugin in done:
             continue
         try:
-            await host.deliver_event(plugin, tenant, event)
+            await host.deliver_event(plugin, tenant, event, runtime)
         except Exception as exc:
             log.warning("outbox.delivery_failed", plugin=plugin, event_name=row.name, exc_info=True)
             outcome.failed[plugin] = f"{type(exc).__name__}: {exc}"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from propdesk.access.permissions import Permission
     from propdesk.db.migrate import MigrationLocation
     from propdesk.outbox.events import DomainEvent
+    from propdesk.runtime import Runtime
     from propdesk.settings import Settings
     from propdesk.tenancy.context import TenantContext
     from propdesk.worker.jobs import JobDefinition
@@ -45,6 +46,9 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.catalogue", "propdesk.catalogue.plugin"),
     ("propdesk.calendar", "propdesk.rules.calendar_plugin"),
     ("propdesk.email", "propdesk.notifications.plugin"),
+    ("propdesk.lifecycle", "propdesk.lifecycle.plugin"),
+    ("propdesk.engine", "propdesk.engine.plugin"),
+    ("propdesk.actions", "propdesk.engine.actions"),
 )
 
 
@@ -202,12 +206,14 @@ class PluginHost:
         names = {impl.plugin_name for impl in self.pm.hook.propdesk_on_event.get_hookimpls()}
         return sorted(n for n in names if n in self.core or tenant.plugin_enabled(n))
 
-    async def deliver_event(self, plugin: str, tenant: TenantContext, event: DomainEvent) -> None:
+    async def deliver_event(
+        self, plugin: str, tenant: TenantContext, event: DomainEvent, runtime: Runtime
+    ) -> None:
         """Call ``plugin``'s ``propdesk_on_event`` (awaiting it if it is async)."""
         target = self.pm.get_plugin(plugin)
         others = [p for p in self.pm.get_plugins() if p is not target]
         single = self.pm.subset_hook_caller("propdesk_on_event", remove_plugins=others)
-        for result in single(tenant=tenant, event=event):
+        for result in single(tenant=tenant, event=event, runtime=runtime):
             await await_me_maybe(result)
 
     # -- introspection ------------------------------------------------------------------------

@@ -5,6 +5,10 @@ so day-start values are the last known balance and equity at or before the reset
 After the event, the rules that react to its type decide; then, if the account is active and
 every target is met, it passes. A failed, passed or expired account is decided for good:
 later events still move the account's facts but no rule decides again.
+
+Engine-made events: a ``clock`` event decides everything due at or before its time; an
+``operator`` event reinstates a failed or expired account or extends its time limit. Status
+changes an operator causes carry the ``actor`` in the history: they are not rule decisions.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from propdesk.rules.account import Account
 from propdesk.rules.clock import utc
-from propdesk.rules.events import AccountOpened, Event, EventError
+from propdesk.rules.events import AccountOpened, Event, EventError, Operator
 from propdesk.rules.family import ANYTHING, Band, Finding, RuleFamily
 from propdesk.rules.money import plain
 
@@ -74,28 +78,42 @@ class Evaluation:
         return self
 
     def feed(self, event: Event) -> None:
-        if self.last_time is not None and event.time < self.last_time:
-            raise EventError(f"time goes backwards: {utc(event.time)} < {utc(self.last_time)}")
-        if self.next_due is not None and self.next_due < event.time:
-            self._run_due(event.time, inclusive=False)
-        self.last_time = event.time
-        if isinstance(event, AccountOpened):
-            self._open(event)
+        at = event.time
+        last = self.last_time
+        if last is not None and at < last:
+            raise EventError(f"time goes backwards: {utc(at)} < {utc(last)}")
+        kind = event.type
+        if kind == "clock":
+            self.advance(at)
             return
-        if self.status == "not_opened":
-            raise EventError(f"{event.type} before account_opened")
+        due = self.next_due
+        if due is not None and due < at:
+            self._run_due(at, inclusive=False)
+        self.last_time = at
+        status = self.status
         account = self.account
-        account.apply(event)
-        if self.status in DECIDED:
-            return
-        band = self._band
-        if (
-            band is not None
-            and event.type == "snapshot"
-            and band[0] <= account.equity <= band[1]
-            and band[2] <= account.balance <= band[3]
-        ):
-            return  # inside every rule's quiet band: nothing can change
+        if kind == "snapshot" and status != "not_opened":
+            # The hot path: an equity update. Set the facts; inside every rule's quiet band
+            # nothing can change and no rule runs.
+            balance = account.balance = event.balance  # type: ignore[union-attr]
+            equity = account.equity = event.equity  # type: ignore[union-attr]
+            if status in DECIDED:
+                return
+            band = self._band
+            if band is not None and band[0] <= equity <= band[1] and band[2] <= balance <= band[3]:
+                return
+        else:
+            if isinstance(event, Operator):
+                self._operate(event)
+                return
+            if isinstance(event, AccountOpened):
+                self._open(event)
+                return
+            if status == "not_opened":
+                raise EventError(f"{kind} before account_opened")
+            account.apply(event)
+            if status in DECIDED:
+                return
         for rule in self._by_type.get(event.type, ()):
             finding = rule.on_event(event, self.account)
             if finding is not None:
@@ -162,6 +180,60 @@ class Evaluation:
                 raise AssertionError(f"a rule planned {self.next_due} at or before {previous}")
             if self.status == ACTIVE and self._targets:
                 self._check_pass(at)
+        self._band = self._quiet_band()
+
+    # -- operators ----------------------------------------------------------------------------
+    def _operate(self, event: Operator) -> None:
+        at, status = event.time, self.status
+        if event.action == "reinstate":
+            if status not in (FAILED, EXPIRED):
+                self._unchanged(event, "only a failed or expired account can be reinstated")
+                return
+            self._reopen(at, f"Reinstated by {event.actor}: {event.reason}", event.actor)
+            return
+        days = event.days or 0
+        if status not in (ACTIVE, PAUSED, EXPIRED):
+            self._unchanged(event, "only an active, paused or expired account can be extended")
+            return
+        why = f"Extended by {days} day{'s' * (days != 1)} by {event.actor}: {event.reason}"
+        if status == EXPIRED:
+            self._reopen(at, why, event.actor, extend=days)
+            return
+        for rule in self.rules:
+            rule.extend(days, at, self.account)
+        self.notices.append({**_entry(at, "extend", None, why), "actor": event.actor})
+        self._plan()
+
+    def _unchanged(self, event: Operator, why: str) -> None:
+        text = f"{event.action.capitalize()} by {event.actor} changed nothing: {why} "
+        text += f"(the account is {self.status.replace('_', ' ')})."
+        self.notices.append({**_entry(event.time, "operator", None, text), "actor": event.actor})
+
+    def _reopen(self, at: datetime, why: str, actor: str, extend: int = 0) -> None:
+        # While decided no due ran: bring the rules' bookkeeping (day starts, end-of-day marks)
+        # up to ``at`` without deciding anything for a time the account was not trading.
+        while True:
+            dues = [d for rule in self._timed if (d := rule.next_due()) is not None]
+            if not dues or (earliest := min(dues)) >= at:
+                break
+            for rule in self._timed:
+                if rule.next_due() == earliest:
+                    rule.on_due(earliest, self.account)
+            after = [d for rule in self._timed if (d := rule.next_due()) is not None]
+            if after and min(after) <= earliest:
+                raise AssertionError(f"a rule planned {min(after)} at or before {earliest}")
+        for rule in self.rules:
+            rule.reopen(at, self.account)
+            if extend:
+                rule.extend(extend, at, self.account)
+        self.decision = None
+        self._frozen = None
+        self.paused_by = None
+        self.status = ACTIVE
+        self.history.append(
+            {"time": utc(at), "status": ACTIVE, "rule": None, "explanation": why, "actor": actor}
+        )
+        self._plan()
         self._band = self._quiet_band()
 
     # -- decisions ----------------------------------------------------------------------------

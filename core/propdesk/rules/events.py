@@ -8,9 +8,16 @@ One JSON object per event, times ISO-8601 with an offset, amounts as decimal str
     {"type":"snapshot","time":…,"balance":…,"equity":…}
     {"type":"balance","time":…,"amount":…,"comment":…}
     {"type":"news","time":…,"at":…,"title":…,"symbols":[…],"impact":"high"}
+    {"type":"clock","time":…}
+    {"type":"operator","time":…,"action":"reinstate|extend","days":N,"actor":…,"reason":…}
 
 ``news`` is a calendar entry known at ``time`` for a release at ``at`` (calendars are
 published ahead, so a window can open before the release).
+
+``clock`` and ``operator`` are made by the engine, not the platform: a clock event is time
+passing with no trade (a day boundary, a deadline: everything due up to it is decided), an
+operator event a person's action on the evaluation (``days`` only with ``extend``). The journal
+keeps them between the source events so a replay decides exactly what the engine decided.
 """
 
 from __future__ import annotations
@@ -98,7 +105,26 @@ def news_from_release(release: CalendarRelease, known_at: datetime) -> News:
     return News(known_at, release.at, release.title, release.symbols, release.impact)
 
 
-Event = AccountOpened | Deal | Snapshot | BalanceOperation | News
+@dataclass(frozen=True, slots=True)
+class Clock:
+    time: datetime
+    type = "clock"
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    time: datetime
+    action: str
+    actor: str
+    reason: str = ""
+    #: Calendar days an ``extend`` adds (``None`` for ``reinstate``).
+    days: int | None = None
+    type = "operator"
+
+
+OPERATOR_ACTIONS = ("reinstate", "extend")
+
+Event = AccountOpened | Deal | Snapshot | BalanceOperation | News | Clock | Operator
 
 _FIELDS: dict[str, dict[str, str]] = {
     "account_opened": {"balance": "decimal"},
@@ -117,6 +143,8 @@ _FIELDS: dict[str, dict[str, str]] = {
     "snapshot": {"balance": "decimal", "equity": "decimal"},
     "balance": {"amount": "decimal", "comment": "text?"},
     "news": {"at": "time", "title": "text", "symbols": "symbols", "impact": "text?"},
+    "clock": {},
+    "operator": {"action": "action", "days": "days?", "actor": "text", "reason": "text?"},
 }
 _CLASSES: dict[str, type] = {
     "account_opened": AccountOpened,
@@ -124,8 +152,10 @@ _CLASSES: dict[str, type] = {
     "snapshot": Snapshot,
     "balance": BalanceOperation,
     "news": News,
+    "clock": Clock,
+    "operator": Operator,
 }
-_DEFAULTS = {"decimal?": Decimal(0), "text?": ""}
+_DEFAULTS: dict[str, object] = {"decimal?": Decimal(0), "text?": "", "days?": None}
 
 
 def parse_time(value: object) -> datetime:
@@ -153,6 +183,14 @@ def _convert(kind: str, value: object) -> object:
     if kind == "side":
         if value not in ("buy", "sell"):
             raise ValueError(f"{value!r} is not buy or sell")
+        return value
+    if kind == "action":
+        if value not in OPERATOR_ACTIONS:
+            raise ValueError(f"{value!r} is not reinstate or extend")
+        return value
+    if kind == "days?":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{value!r} is not a whole number of days (1 or more)")
         return value
     if kind == "entry":
         if value not in ("in", "out"):
@@ -194,6 +232,11 @@ def parse_event(data: object, line: int | None = None) -> Event:
             raise EventError(f"{kind}: field '{name}': {exc}", line) from None
     if kind == "deal" and values["volume"] <= 0:
         raise EventError("deal: field 'volume' must be positive", line)
+    if kind == "operator":
+        if values["action"] == "extend" and values["days"] is None:
+            raise EventError("operator: field 'days' is required to extend", line)
+        if values["action"] != "extend" and values["days"] is not None:
+            raise EventError("operator: field 'days' only goes with extend", line)
     event: Event = _CLASSES[kind](**values)
     return event
 
@@ -228,6 +271,8 @@ def canonical(event: Event) -> dict[str, Any]:
             value = plain(value)
         elif isinstance(value, tuple):
             value = list(value)
+        elif value is None:
+            continue  # an optional field without a value is left out (operator ``days``)
         out[name] = value
     return out
 

@@ -123,6 +123,16 @@ class RuleFamily:
         """``at`` (the instant ``next_due`` named) has come; decide."""
         return None
 
+    def reopen(self, at: datetime, account: Account) -> None:
+        """An operator reinstated the decided account at ``at``: forget this rule's breach.
+
+        Dues that fell while the account was decided have already been run (without deciding
+        anything) when this is called, so the rule's day-start values and marks are current.
+        """
+
+    def extend(self, days: int, at: datetime, account: Account) -> None:
+        """An operator gave the account ``days`` more calendar days at ``at``."""
+
     def quiet_band(self) -> Band | None:
         """Equity and balance ranges within which a snapshot changes nothing for this rule.
 

@@ -337,6 +337,15 @@ class RecordingPlatform:
         """Record a snapshot of the account's balance and equity now."""
         return self._snapshot(self._account(login))
 
+    def bulk_open(self, logins: list[str], balance: Decimal, *, group: str = "bench") -> None:
+        """Open many accounts at once with the given logins (benchmarks: no commands recorded)."""
+        platform = self._platform
+        for login in logins:
+            spec = AccountSpec(f"bulk-{login}"[:24], group, 100, balance, "USD", login, "")
+            account = _Account(login, _password(), spec, balance)
+            account.journal.append(AccountOpened(platform.now, balance))
+            platform.accounts[login] = account
+
     def open_position(
         self,
         login: str,

@@ -17,6 +17,7 @@ from propdesk.outbox.service import DISPATCH_JOB
 from propdesk.runtime import Runtime
 from propdesk.worker.decorators import JobContext
 from propdesk.worker.dispatch import dispatch_event, sweep_outbox
+from propdesk.worker.engine import start_engine
 from propdesk.worker.jobs import JobDefinition
 from propdesk.worker.queue import dumps, loads, redis_settings
 
@@ -100,8 +101,13 @@ def worker_settings(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
 
     async def on_startup(ctx: JobContext) -> None:
         ctx["runtime"] = runtime
+        if settings.engine:
+            ctx["engine"] = await start_engine(runtime)
 
     async def on_shutdown(ctx: JobContext) -> None:
+        running = ctx.pop("engine", None)
+        if running is not None:
+            await running.stop()
         ctx.pop("runtime", None)
 
     return {

@@ -152,6 +152,9 @@ class DailyLoss(RuleFamily):
             )
         return None
 
+    def reopen(self, at: datetime, account: Account) -> None:
+        self.breached = False
+
     def _breach(self, at: datetime, measure: Decimal) -> Finding:
         self.breached = True
         what = "Equity" if self.on_equity else "Closed balance"

@@ -156,6 +156,9 @@ class MaxLoss(RuleFamily):
             return self._breach(at, measure)
         return None
 
+    def reopen(self, at: datetime, account: Account) -> None:
+        self.breached = False
+
     def _breach(self, at: datetime, measure: Decimal) -> Finding:
         self.breached = True
         what = "Equity" if self.on_equity else "Closed balance"

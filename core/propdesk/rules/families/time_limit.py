@@ -109,6 +109,23 @@ class TimeLimit(RuleFamily):
             days=str(self.days),
         )
 
+    def extend(self, days: int, at: datetime, account: Account) -> None:
+        """The deadline moves ``days`` calendar days later (same wall-clock time, own zone)."""
+        if self.deadline is None:
+            return
+        deadline = local_days_later(self.deadline, days, self.day.tz)
+        if self.aligned:
+            deadline = boundary_at_or_after(self.day, deadline)
+        self.days += days
+        self.deadline = deadline
+        self.last_day = day_before(deadline, self.day)
+        # A deadline still in the past stays due: it is decided at once.
+        self.ended = False
+        if deadline > at:
+            self._step(at)
+        else:
+            self.next_day = None
+
     def days_left(self) -> int:
         """Trading days left, today included (0 once the period has ended)."""
         if self.ended or self.last_day is None or self.today is None:

@@ -1,0 +1,245 @@
+"""One desk's accounts in the engine's memory, and what a batch did to them (no I/O here).
+
+A ``Slot`` wraps an account's ``LiveAccount`` with the engine's bookkeeping: events that came
+ahead of a gap wait in ``pending`` until the gap fills (or times out); decisions wait in the
+batch until it commits. ``Batch`` collects everything one commit writes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from propdesk.engine.live import Decision, LiveAccount
+from propdesk.engine.store import DayRow, StateRow
+from propdesk.tenancy.context import TenantContext
+
+#: Engine settings a desk may set in tenant.toml under ``[plugins."propdesk.engine"]``.
+STALE_AFTER_SECONDS = 120
+GAP_TIMEOUT_SECONDS = 30
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision with the evidence to reproduce it, taken right after the deciding input."""
+
+    account_id: int
+    challenge_id: int
+    decision: Decision
+    version_hash: str
+    input_sha256: str
+    seq: int
+    until: datetime
+    verdict: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Slot:
+    live: LiveAccount
+    challenge_id: int
+    initial_balance: Decimal
+    #: Engine events (clock, operator, skip) already in ``live``: the export's position.
+    engine_count: int = 0
+    pending: dict[int, bytes] = field(default_factory=dict)
+    gap_since: float | None = None
+    since_snapshot: int = 0
+    received_at: datetime | None = None
+    snapshot_received_at: float | None = None
+    stale: bool = False
+    skipped: set[int] = field(default_factory=set)
+    #: Operator actions already evaluated (a repeated outbox delivery adds nothing).
+    operator_sources: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Batch:
+    """What one commit writes for a desk."""
+
+    changed: dict[int, Slot] = field(default_factory=dict)
+    verdicts: list[Verdict] = field(default_factory=list)
+    #: ``(account_id, after_seq, at, type, body, source)``.
+    engine_events: list[tuple[int, int, datetime, str, str, str | None]] = field(
+        default_factory=list
+    )
+    late: list[tuple[int, int]] = field(default_factory=list)
+    gaps: list[tuple[int, list[int]]] = field(default_factory=list)
+    fresh: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.verdicts or self.engine_events or self.late)
+
+
+class Desk:
+    """The engine's view of one tenant: its accounts in memory and their next dues."""
+
+    def __init__(self, tenant: TenantContext, families: dict[str, type]) -> None:
+        self.tenant = tenant
+        self.schema = tenant.schema
+        self.families = families
+        self.slots: dict[int, Slot] = {}
+        self.products: dict[str, dict[str, Any]] = {}
+        self._dues: list[tuple[datetime, int]] = []
+        settings = tenant.settings_for("propdesk.engine")
+        self.stale_after = float(settings.get("stale_after_seconds", STALE_AFTER_SECONDS))
+        self.gap_timeout = float(settings.get("gap_timeout_seconds", GAP_TIMEOUT_SECONDS))
+        self.poll_seconds = float(settings.get("poll_seconds", POLL_SECONDS))
+
+    # -- evaluating ---------------------------------------------------------------------------
+    def offer(self, batch: Batch, account_id: int, seq: int, body: bytes) -> None:
+        """A journalled source event: evaluate it now, or hold it until the gap before it fills."""
+        slot = self.slots[account_id]
+        live = slot.live
+        if seq <= live.seq:
+            if seq in slot.skipped:
+                batch.late.append((account_id, seq))
+            return  # already evaluated (a repeated nudge)
+        if seq != live.seq + 1:
+            slot.pending[seq] = body
+            if slot.gap_since is None:
+                slot.gap_since = time.monotonic()
+            return
+        self._apply(batch, slot, seq, body)
+        while (following := slot.pending.pop(live.seq + 1, None)) is not None:
+            self._apply(batch, slot, live.seq + 1, following)
+        if not slot.pending:
+            slot.gap_since = None
+
+    def _apply(self, batch: Batch, slot: Slot, seq: int, body: bytes) -> None:
+        live = slot.live
+        before = live.last_snapshot_at
+        decisions = live.apply(seq, body)
+        slot.since_snapshot += 1
+        now = datetime.now(UTC)
+        slot.received_at = now
+        if live.last_snapshot_at != before:
+            slot.snapshot_received_at = time.monotonic()
+            if slot.stale:
+                slot.stale = False
+                batch.fresh.append(live.account_id)
+        batch.changed[live.account_id] = slot
+        self._decided(batch, slot, decisions)
+        self._plan(slot)
+
+    def engine_event(
+        self, batch: Batch, slot: Slot, kind: str, body: bytes, at: datetime, source: str | None
+    ) -> None:
+        live = slot.live
+        decisions = live.apply_engine_event(body)
+        slot.engine_count += 1
+        batch.engine_events.append((live.account_id, live.seq, at, kind, body.decode(), source))
+        batch.changed[live.account_id] = slot
+        self._decided(batch, slot, decisions)
+        self._plan(slot)
+
+    def skip_gap(self, batch: Batch, slot: Slot) -> list[int]:
+        """Give up on the missing seqs before the first held event; evaluate what waited."""
+        live = slot.live
+        first = min(slot.pending)
+        missing = list(range(live.seq + 1, first))
+        body = json.dumps({"seqs": missing})
+        slot.skipped.update(missing)
+        slot.engine_count += 1
+        batch.engine_events.append(
+            (live.account_id, live.seq, datetime.now(UTC), "skip", body, None)
+        )
+        batch.gaps.append((live.account_id, missing))
+        self._apply(batch, slot, first, slot.pending.pop(first))
+        while (following := slot.pending.pop(live.seq + 1, None)) is not None:
+            self._apply(batch, slot, live.seq + 1, following)
+        slot.gap_since = time.monotonic() if slot.pending else None
+        return missing
+
+    def _decided(self, batch: Batch, slot: Slot, decisions: list[Decision]) -> None:
+        live = slot.live
+        for decision in decisions:
+            batch.verdicts.append(
+                Verdict(
+                    live.account_id,
+                    slot.challenge_id,
+                    decision,
+                    live.version_hash,
+                    live.input_sha256(),
+                    live.seq,
+                    live.until or decision.at,
+                    live.verdict(),
+                )
+            )
+
+    # -- time ---------------------------------------------------------------------------------
+    def _plan(self, slot: Slot) -> None:
+        due = slot.live.next_due()
+        if due is not None:
+            heapq.heappush(self._dues, (due, slot.live.account_id))
+
+    def plan_all(self) -> None:
+        for slot in self.slots.values():
+            self._plan(slot)
+
+    def due(self, now: datetime) -> list[tuple[datetime, Slot]]:
+        """Accounts whose next due instant has come, each once, with that instant."""
+        found: dict[int, tuple[datetime, Slot]] = {}
+        while self._dues and self._dues[0][0] <= now:
+            at, account_id = heapq.heappop(self._dues)
+            slot = self.slots.get(account_id)
+            if slot is not None and slot.live.next_due() == at:
+                found[account_id] = (at, slot)
+        return list(found.values())
+
+    def held(self, slot: Slot) -> bool:
+        """True while the account's data is stale: time-based rules wait for fresh data."""
+        seen = slot.snapshot_received_at
+        return seen is not None and time.monotonic() - seen > self.stale_after
+
+    def hold(self, at: datetime, slot: Slot) -> None:
+        heapq.heappush(self._dues, (at, slot.live.account_id))
+
+    # -- persisting ---------------------------------------------------------------------------
+    def state_row(self, slot: Slot) -> StateRow:
+        live = slot.live
+        account = live.evaluation.account
+        levels = live.levels()
+        day = live.day()
+        opened = live.status != "not_opened"
+        return StateRow(
+            account_id=live.account_id,
+            evaluated_seq=live.seq,
+            evaluated_until=live.until,
+            status=live.status,
+            balance=account.balance if opened else None,
+            equity=account.equity if opened else None,
+            nearest_rule=levels.rule if levels else None,
+            floor=levels.floor if levels else None,
+            headroom=levels.headroom if levels else None,
+            headroom_pct=levels.headroom_pct if levels else None,
+            day=day.day if day else None,
+            day_min_equity=day.min_equity if day else None,
+            next_due=live.next_due(),
+            last_event_at=live.until,
+            last_snapshot_at=live.last_snapshot_at,
+            last_received_at=slot.received_at,
+            stale=slot.stale,
+        )
+
+    @staticmethod
+    def day_row(slot: Slot) -> DayRow | None:
+        day = slot.live.day()
+        if day is None:
+            return None
+        return DayRow(
+            slot.live.account_id,
+            day.day,
+            day.start_balance,
+            day.start_equity,
+            day.min_equity,
+            day.max_equity,
+            day.close_balance,
+            day.close_equity,
+            day.daily_floor,
+            day.max_loss_floor,
+        )

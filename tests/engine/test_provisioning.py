@@ -1,0 +1,281 @@
+"""Provisioning: a paid or passed challenge gets its phase's account on the platform, once.
+
+A desk on the recording platform and a real SMTP server; the lifecycle service moves the
+challenge, and the outbox events it emits are delivered to the actions plugin (sometimes
+twice, as the outbox may).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiosmtpd.controller import Controller
+from enginekit import PRODUCT, engine_runtime
+from sqlalchemy import select, text
+
+from propdesk.catalogue.service import publish_files
+from propdesk.engine.actions import PLUGIN
+from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
+from propdesk.engine.provisioning import account_reference, phase_account
+from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
+from propdesk.lifecycle.transitions import Paid, Passed
+from propdesk.outbox.events import DomainEvent
+from propdesk.outbox.models import OutboxEvent
+from propdesk.platforms.contract import TemporarilyUnavailable
+from propdesk.runtime import Runtime
+from propdesk.tenancy.context import TenantContext
+from propdesk.tenancy.manifest import TenantManifest
+from propdesk.tenancy.naming import quote_schema
+from propdesk.tenancy.service import apply_manifests, get_tenant
+from propdesk.testing.platform import RecordingPlatform
+
+__all__ = ["engine_runtime"]
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+TRADER = "ana@traders.example"
+
+
+@dataclass
+class Inbox:
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((list(envelope.rcpt_tos), cast(EmailMessage, message)))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpt, m in self.received if address in rcpt]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Desk:
+    runtime: Runtime
+    tenant: TenantContext
+    platform: RecordingPlatform
+
+    async def paid(self) -> int:
+        async with self.runtime.db.unit_of_work(self.tenant) as session:
+            challenge = await open_challenge(
+                session,
+                self.runtime.queue,
+                product_code=PRODUCT["code"],
+                size="100k",
+                addons=[],
+                trader_email=TRADER,
+                trader_name="Ana Trader",
+                actor="test",
+            )
+            await apply_transition(
+                session, self.runtime.queue, challenge.id, Paid(at=datetime.now(UTC)), actor="t"
+            )
+            return int(challenge.id)
+
+    async def event(self, name: str, challenge_id: int) -> DomainEvent:
+        async with self.runtime.db.session(self.tenant) as session:
+            rows = (
+                await session.scalars(select(OutboxEvent).where(OutboxEvent.name == name))
+            ).all()
+        mine = [r for r in rows if r.payload.get("challenge_id") == challenge_id]
+        assert mine, f"no {name} event for challenge {challenge_id}"
+        row = max(mine, key=lambda r: r.id)
+        return DomainEvent(row.name, row.payload, row.event_id, row.occurred_at)
+
+    async def deliver(self, event: DomainEvent) -> None:
+        await self.runtime.host.deliver_event(PLUGIN, self.tenant, event, self.runtime)
+
+    async def accounts(self, challenge_id: int) -> list[TradingAccount]:
+        async with self.runtime.db.session(self.tenant) as session:
+            rows = await session.scalars(
+                select(TradingAccount)
+                .where(TradingAccount.challenge_id == challenge_id)
+                .order_by(TradingAccount.phase, TradingAccount.attempt)
+            )
+            return list(rows)
+
+
+async def open_desk(runtime: Runtime, *, smtp_port: int | None = None) -> Desk:
+    slug = f"prov_{uuid.uuid4().hex[:10]}"
+    server = f"provisioning-{slug}"
+    plugins: dict[str, Any] = {
+        "recording": {"server": server, "groups": [p["group"] for p in PRODUCT["phases"]]},
+        "propdesk.engine": {"poll_seconds": 0},
+    }
+    if smtp_port is not None:
+        plugins["propdesk.email"] = {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "security": "none",
+            "from_address": "accounts@desk.example",
+        }
+    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
+    tenant = await get_tenant(runtime, slug)
+    assert tenant is not None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "product.json"
+        path.write_text(json.dumps(PRODUCT))
+        await publish_files(runtime, tenant, [path], actor="test")
+    return Desk(runtime, tenant, RecordingPlatform({"server": server}))
+
+
+def test_the_account_spec_comes_from_the_pinned_product_and_the_size() -> None:
+    funded = phase_account(
+        PRODUCT,
+        challenge_id=12345678,
+        phase=1,
+        attempt=3,
+        size_code="100k",
+        addons=(),
+        trader_name="Ana",
+        trader_email=TRADER,
+    )
+    assert funded.platform == "recording" and funded.phase_code == "funded"
+    assert funded.spec.group == "real\\engine\\funded"
+    assert funded.spec.leverage == 100
+    assert funded.spec.initial_balance == Decimal("100000")
+    assert funded.spec.currency == "USD"
+    assert funded.spec.reference == account_reference(12345678, 1, 3) == "c12345678p1a3"
+    with pytest.raises(LookupError, match="no phase 3"):
+        phase_account(
+            PRODUCT,
+            challenge_id=1,
+            phase=2,
+            attempt=1,
+            size_code="100k",
+            addons=(),
+            trader_name="",
+            trader_email="",
+        )
+
+
+async def test_a_paid_challenge_gets_one_account_and_the_trader_its_password_once(
+    engine_runtime: Runtime, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    desk = await open_desk(engine_runtime, smtp_port=port)
+    challenge_id = await desk.paid()
+    paid = await desk.event("challenge.paid", challenge_id)
+
+    await desk.deliver(paid)
+    await desk.deliver(paid)
+
+    [created] = desk.platform.calls("create_account")
+    spec = created.args["spec"]
+    assert spec.group == "demo\\engine\\phase1"
+    assert spec.initial_balance == Decimal("100000")
+    assert spec.reference == f"c{challenge_id}p0a1"
+    login = desk.platform.login_for(spec.reference)
+    assert login is not None
+    [account] = await desk.accounts(challenge_id)
+    assert (account.platform, account.login, account.phase, account.attempt) == (
+        "recording",
+        login,
+        0,
+        1,
+    )
+    assert account.initial_balance == Decimal("100000") and account.currency == "USD"
+    async with engine_runtime.db.session(desk.tenant) as session:
+        state = await session.get(AccountState, account.id)
+        cursor = await session.get(PlatformCursor, account.id)
+        _row, challenge = await load_challenge(session, challenge_id)
+    assert state is not None and state.status == "not_opened"
+    assert state.version_hash == challenge.version_hash
+    assert cursor is not None and cursor.cursor is None
+    assert challenge.status == "active"
+    assert challenge.account == f"recording:{login}"
+
+    [mail] = inbox.to(TRADER)
+    body = mail.get_content()
+    password = desk.platform._platform.accounts[login].password  # what the platform set
+    assert login in body and password in body
+    assert f"provisioning-{desk.tenant.slug}" in body  # the server the terminal connects to
+    # The password went to the trader and nowhere else.
+    schema = quote_schema(desk.tenant.schema)
+    async with engine_runtime.db.session(desk.tenant) as session:
+        for table in ("trading_accounts", "audit_log", "outbox", "challenge_history"):
+            dump = await session.scalar(
+                text(f"SELECT coalesce(string_agg(t::text, ' '), '') FROM {schema}.{table} t")
+            )
+            assert password not in dump, table
+
+
+async def test_a_lost_answer_is_retried_into_the_same_account(engine_runtime: Runtime) -> None:
+    desk = await open_desk(engine_runtime)  # no e-mail channel: provisioning still happens
+    challenge_id = await desk.paid()
+    paid = await desk.event("challenge.paid", challenge_id)
+    desk.platform.drop_next_response(command="create_account")
+    with pytest.raises(TemporarilyUnavailable):
+        await desk.deliver(paid)
+    assert await desk.accounts(challenge_id) == []
+    await desk.deliver(paid)  # the outbox's retry
+
+    assert [c.outcome for c in desk.platform.calls("create_account")] == ["dropped", "ok"]
+    [account] = await desk.accounts(challenge_id)
+    assert account.login == desk.platform.login_for(f"c{challenge_id}p0a1")
+
+
+async def test_a_pass_stops_the_account_and_provisions_the_next_phase(
+    engine_runtime: Runtime, smtp: tuple[int, Inbox]
+) -> None:
+    port, inbox = smtp
+    desk = await open_desk(engine_runtime, smtp_port=port)
+    challenge_id = await desk.paid()
+    await desk.deliver(await desk.event("challenge.paid", challenge_id))
+    [first] = await desk.accounts(challenge_id)
+
+    async with engine_runtime.db.unit_of_work(desk.tenant) as session:
+        await apply_transition(
+            session,
+            engine_runtime.queue,
+            challenge_id,
+            Passed(at=datetime.now(UTC), explanation="profit 10,250.00 met the target"),
+            actor="engine",
+        )
+    passed = await desk.event("challenge.passed", challenge_id)
+    await desk.deliver(passed)
+    await desk.deliver(passed)
+    await desk.deliver(await desk.event("challenge.next_phase", challenge_id))
+
+    assert desk.platform.trading_enabled(first.login) is False
+    created = [c.args["spec"] for c in desk.platform.calls("create_account")]
+    assert [s.group for s in created] == ["demo\\engine\\phase1", "real\\engine\\funded"]
+    assert created[1].initial_balance == Decimal("100000")
+    phase1, funded = await desk.accounts(challenge_id)
+    assert (funded.phase, funded.attempt, funded.phase_code) == (1, 1, "funded")
+    async with engine_runtime.db.session(desk.tenant) as session:
+        _row, challenge = await load_challenge(session, challenge_id)
+    assert challenge.status == "funded" and challenge.phase == 1
+    assert challenge.account == f"recording:{funded.login}"
+    assert [h.event for h in challenge.history][-3:] == ["passed", "next_phase", "provisioned"]
+
+    subjects = [str(m["Subject"]) for m in inbox.to(TRADER)]
+    assert len(subjects) == 3  # phase 1 credentials, the pass, funded credentials
+    assert "passed" in subjects[1]
+    assert funded.login in subjects[2]
+    assert phase1.login != funded.login
