@@ -21,11 +21,13 @@ from propdesk.settings import get_settings
 @click.option("--json", "as_json", is_flag=True, help="After the report, one line of JSON.")
 def breach_latency(accounts: int, rate: int, seconds: float, breaches: int, as_json: bool) -> None:
     """From an event reaching ingestion to the breach committed and trading disabled."""
+    from propdesk.logs import configure_logging
     from propdesk.runtime import open_runtime
     from propdesk.tenancy.provisioning import migrate_shared
     from propdesk.testing.platform import recording_plugin
 
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     with running_services(settings) as urls:
 
         async def main() -> bench_latency.LatencyResult:

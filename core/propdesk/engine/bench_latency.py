@@ -185,9 +185,14 @@ async def prepare_desk(runtime: Any, slug: str, accounts: int) -> list[tuple[int
             body=body,
             ids=ids,
         )
+    # Ids were given explicitly: move the identity sequences past them (the owner may).
+    async with runtime.db.owner_engine.begin() as conn:
         for table in ("challenges", "trading_accounts"):
-            await run(
-                f"SELECT setval(pg_get_serial_sequence('{{s}}.{table}', 'id'), :n)", n=accounts
+            await conn.execute(
+                store.sql(
+                    schema, f"SELECT setval(pg_get_serial_sequence('{{s}}.{table}', 'id'), :n)"
+                ),
+                {"n": accounts},
             )
     return list(zip(ids, logins, strict=True))
 
@@ -205,12 +210,12 @@ async def drop_desk(runtime: Any, slug: str) -> None:
         await conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_schema(schema_for(slug))} CASCADE"))
         await conn.execute(
             text(
-                "DELETE FROM propdesk.tenant_plugins WHERE tenant_id IN "
-                "(SELECT id FROM propdesk.tenants WHERE slug = :s)"
+                "DELETE FROM propdesk.tenant_plugin WHERE tenant_id IN "
+                "(SELECT id FROM propdesk.tenant WHERE slug = :s)"
             ),
             {"s": slug},
         )
-        await conn.execute(text("DELETE FROM propdesk.tenants WHERE slug = :s"), {"s": slug})
+        await conn.execute(text("DELETE FROM propdesk.tenant WHERE slug = :s"), {"s": slug})
 
 
 # -- the load generator (another process) -----------------------------------------------------
