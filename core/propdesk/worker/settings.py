@@ -101,7 +101,8 @@ def worker_settings(runtime: Runtime, **overrides: Any) -> dict[str, Any]:
 
     async def on_startup(ctx: JobContext) -> None:
         ctx["runtime"] = runtime
-        if settings.engine:
+        # A burst worker drains its queue and exits: no place for a long-running engine.
+        if settings.engine and not overrides.get("burst"):
             ctx["engine"] = await start_engine(runtime)
 
     async def on_shutdown(ctx: JobContext) -> None:
