@@ -30,7 +30,7 @@ from propdesk.settings import Settings
 from propdesk.tenancy.context import TenantContext
 from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.naming import quote_schema
-from propdesk.tenancy.service import apply_manifests, get_tenant
+from propdesk.tenancy.service import apply_manifests, get_tenant, list_tenants, set_status
 from propdesk.testing.platform import RecordingPlatform, recording_plugin
 from propdesk.testing.services import unique_name
 
@@ -107,7 +107,13 @@ async def engine_runtime(
         redis_url=propdesk_urls.redis_url,
         extra_plugins=[("recording", recording_plugin())],
     ) as runtime:
+        before = {t.slug for t in await list_tenants(runtime)}
         yield runtime
+        # Leave the desks made here suspended, so later tests' outbox sweeps (which serve every
+        # active desk of the shared test database) do not inherit their undelivered events.
+        for tenant in await list_tenants(runtime):
+            if tenant.slug not in before and tenant.status == "active":
+                await set_status(runtime, tenant.slug, "suspended", "test")
 
 
 async def open_desk(
