@@ -288,7 +288,9 @@ def propdesk_on_event(
 
     :param tenant: The tenant the event belongs to (slug, schema, this plugin's settings).
     :param event: The committed event: ``name`` (e.g. ``"desk.provisioned"``), ``payload``,
-        ``event_id`` and ``occurred_at``.
+        ``event_id``, ``occurred_at`` and ``first_delivery`` (true when it comes straight from
+        the commit that recorded it, in the same process: nobody has handled it yet and the
+        payload is the state now; false from the outbox, where reading back is due).
     :param runtime: The process's handles (database, job queue, plugin host), for reactions
         that read or write the desk's data. Declare it only if you need it.
     :returns: Nothing, or an awaitable that the worker awaits.

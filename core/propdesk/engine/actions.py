@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 from sqlalchemy import String, and_, cast, literal, select
@@ -88,6 +88,27 @@ def close_positions_on_breach(product: Mapping[str, Any], phase: int) -> bool:
     return bool((listed[phase].get("on_breach") or {}).get("close_positions", True))
 
 
+class ChallengeNow(NamedTuple):
+    status: str
+    account: str | None
+    phase: int
+    attempt: int
+
+
+async def _challenge_now(session: Any, challenge_id: int) -> ChallengeNow:
+    """The row keeps these in step with the challenge's history, in the same transaction."""
+    from propdesk.lifecycle.models import ChallengeRow
+
+    found = (
+        await session.execute(
+            select(
+                ChallengeRow.status, ChallengeRow.account, ChallengeRow.phase, ChallengeRow.attempt
+            ).where(ChallengeRow.id == challenge_id)
+        )
+    ).one()
+    return ChallengeNow(*found)
+
+
 @dataclass
 class Reaction:
     """One delivery of one event: what was done before, and doing the rest."""
@@ -96,6 +117,8 @@ class Reaction:
     tenant: TenantContext
     event: DomainEvent
     done: set[str] = field(default_factory=set)
+    #: The challenge as it was when this delivery began (``load``).
+    now: ChallengeNow | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -114,7 +137,15 @@ class Reaction:
             "challenge_id": self.payload.get("challenge_id"),
         }
 
-    async def load_done(self) -> None:
+    async def load(self) -> None:
+        """What was done for this event before, and the challenge as committed now."""
+        if self.event.first_delivery and "to_status" in self.payload:
+            # Straight from the commit: nothing done yet, and the payload is the state now.
+            payload = self.payload
+            self.now = ChallengeNow(
+                payload["to_status"], payload.get("account"), payload["phase"], payload["attempt"]
+            )
+            return
         async with self.runtime.db.session(self.tenant) as session:
             rows = await session.scalars(
                 select(OutboxDelivery.plugin).where(
@@ -123,6 +154,7 @@ class Reaction:
                 )
             )
             self.done = {name.removeprefix(f"{PLUGIN}#") for name in rows}
+            self.now = await _challenge_now(session, self.challenge_id)
 
     async def mark(self, session: Any, step: str) -> bool:
         """Record ``step`` in ``session``'s transaction; False if it was recorded already."""
@@ -135,13 +167,10 @@ class Reaction:
         self.done.add(step)
         return inserted is not None
 
-    async def challenge_now(self) -> tuple[str, str | None, int, int]:
+    async def challenge_now(self) -> ChallengeNow:
         """The challenge's status, account, phase and attempt as committed now."""
-        from propdesk.lifecycle.service import load_challenge
-
         async with self.runtime.db.session(self.tenant) as session:
-            _row, challenge = await load_challenge(session, self.challenge_id)
-        return challenge.status, challenge.account, challenge.phase, challenge.attempt
+            return await _challenge_now(session, self.challenge_id)
 
     # -- the platform -------------------------------------------------------------------------
     async def command(
@@ -331,7 +360,7 @@ def _subject_column() -> Any:
 # -- the reactions ------------------------------------------------------------------------------
 async def _stopped(reaction: Reaction) -> None:
     """Breached, paused, expired: trading stops (unless the challenge trades again already)."""
-    status, account, _phase, _attempt = await reaction.challenge_now()
+    status, account, _phase, _attempt = reaction.now or await reaction.challenge_now()
     still = not (status in _TRADES and account == reaction.payload.get("account"))
     if still:
         await reaction.disable_trading()
@@ -354,7 +383,7 @@ async def _closes_on_breach(reaction: Reaction) -> bool:
 
 async def _trades_again(reaction: Reaction) -> None:
     """Resumed, reinstated: trading is enabled again on the challenge's account."""
-    status, account, _phase, _attempt = await reaction.challenge_now()
+    status, account, _phase, _attempt = reaction.now or await reaction.challenge_now()
     if status in _TRADES and account == reaction.payload.get("account"):
         await reaction.enable_trading()
     else:
@@ -395,7 +424,7 @@ async def react(runtime: Runtime, tenant: TenantContext, event: DomainEvent) -> 
     if handler is None:
         return False
     reaction = Reaction(runtime, tenant, event)
-    await reaction.load_done()
+    await reaction.load()
     await handler(reaction)
     return True
 

@@ -2,18 +2,21 @@
 
 A ``Slot`` wraps an account's ``LiveAccount`` with the engine's bookkeeping: events that came
 ahead of a gap wait in ``pending`` until the gap fills (or times out); decisions wait in the
-batch until it commits. ``Batch`` collects everything one commit writes.
+batch until it commits. ``Batch`` collects what a commit writes; an account's rows always go
+into the same commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from propdesk.engine.live import Decision, LiveAccount
 from propdesk.engine.store import DayRow, StateRow
@@ -71,8 +74,58 @@ class Batch:
     gaps: list[tuple[int, list[int]]] = field(default_factory=list)
     fresh: list[int] = field(default_factory=list)
 
+    #: When the oldest of what this batch holds was evaluated (``time.monotonic()``).
+    since: float | None = None
+
     def __bool__(self) -> bool:
         return bool(self.changed or self.verdicts or self.engine_events or self.late)
+
+    def merge(self, other: Batch) -> None:
+        """Add ``other`` after what this batch holds (an account's rows keep their order)."""
+        if not other:
+            return
+        if self.since is None:
+            self.since = other.since if other.since is not None else time.monotonic()
+        self.changed.update(other.changed)
+        self.verdicts += other.verdicts
+        self.engine_events += other.engine_events
+        self.late += other.late
+        self.gaps += other.gaps
+        self.fresh += other.fresh
+
+    def take(self, ids: set[int] | None = None) -> Batch:
+        """Move out what concerns the accounts ``ids`` (all when ``None``) into a new batch:
+        an account's rows are always written together."""
+        if ids is None:
+            taken, fresh = Batch(), Batch()
+            for name in ("changed", "verdicts", "engine_events", "late", "gaps", "fresh"):
+                setattr(taken, name, getattr(self, name))
+                setattr(self, name, getattr(fresh, name))
+            taken.since, self.since = self.since, None
+            return taken
+        taken = Batch(since=self.since)
+        taken.changed = {i: slot for i, slot in self.changed.items() if i in ids}
+        self.changed = {i: slot for i, slot in self.changed.items() if i not in ids}
+        taken.verdicts, self.verdicts = _split(self.verdicts, ids, lambda v: v.account_id)
+        taken.engine_events, self.engine_events = _split(self.engine_events, ids, _first)
+        taken.late, self.late = _split(self.late, ids, _first)
+        taken.gaps, self.gaps = _split(self.gaps, ids, _first)
+        taken.fresh, self.fresh = _split(self.fresh, ids, lambda i: i)
+        if not self:
+            self.since = None
+        return taken
+
+
+T = TypeVar("T")
+
+
+def _first(row: tuple[Any, ...]) -> int:
+    return int(row[0])
+
+
+def _split(rows: list[T], ids: set[int], key: Callable[[T], int]) -> tuple[list[T], list[T]]:
+    inside = [row for row in rows if key(row) in ids]
+    return inside, [row for row in rows if key(row) not in ids]
 
 
 class Desk:
@@ -85,10 +138,32 @@ class Desk:
         self.slots: dict[int, Slot] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self._dues: list[tuple[datetime, int]] = []
+        #: Evaluated but not yet written: accounts whose batch decided nothing wait here a
+        #: little, so that one statement writes many turns' worth.
+        self.backlog = Batch()
+        #: Accounts holding events behind a gap.
+        self.gapped: set[int] = set()
+        #: The backlog being written by ``flusher``, a slice at a time, under ``write_lock``
+        #: (which every write of the desk takes, so an account's rows are written in order).
+        self.flushing: Batch | None = None
+        self.flusher: asyncio.Task[None] | None = None
+        self.write_lock = asyncio.Lock()
         settings = tenant.settings_for("propdesk.engine")
         self.stale_after = float(settings.get("stale_after_seconds", STALE_AFTER_SECONDS))
         self.gap_timeout = float(settings.get("gap_timeout_seconds", GAP_TIMEOUT_SECONDS))
         self.poll_seconds = float(settings.get("poll_seconds", POLL_SECONDS))
+        #: Stale feeds are looked for a few times per ``stale_after`` (a scan of every account).
+        self.stale_check_seconds = max(1.0, min(self.stale_after / 4, 30.0))
+        self.next_stale_check = 0.0
+
+    def forget(self, ids: set[int]) -> None:
+        """Drop accounts from memory with whatever of theirs waits to be written: they will be
+        loaded again from what the database holds."""
+        for account_id in ids:
+            self.slots.pop(account_id, None)
+        self.backlog.take(ids)
+        if self.flushing is not None:
+            self.flushing.take(ids)
 
     # -- evaluating ---------------------------------------------------------------------------
     def offer(self, batch: Batch, account_id: int, seq: int, body: bytes) -> None:
@@ -103,12 +178,14 @@ class Desk:
             slot.pending[seq] = body
             if slot.gap_since is None:
                 slot.gap_since = time.monotonic()
+                self.gapped.add(account_id)
             return
         self._apply(batch, slot, seq, body)
         while (following := slot.pending.pop(live.seq + 1, None)) is not None:
             self._apply(batch, slot, live.seq + 1, following)
         if not slot.pending:
             slot.gap_since = None
+            self.gapped.discard(account_id)
 
     def _apply(self, batch: Batch, slot: Slot, seq: int, body: bytes) -> None:
         live = slot.live
@@ -153,6 +230,8 @@ class Desk:
         while (following := slot.pending.pop(live.seq + 1, None)) is not None:
             self._apply(batch, slot, live.seq + 1, following)
         slot.gap_since = time.monotonic() if slot.pending else None
+        if not slot.pending:
+            self.gapped.discard(live.account_id)
         return missing
 
     def _decided(self, batch: Batch, slot: Slot, decisions: list[Decision]) -> None:
@@ -190,6 +269,17 @@ class Desk:
             if slot is not None and slot.live.next_due() == at:
                 found[account_id] = (at, slot)
         return list(found.values())
+
+    def gaps_timed_out(self) -> list[Slot]:
+        """Accounts that have waited ``gap_timeout`` for missing events."""
+        now, found = time.monotonic(), []
+        for account_id in list(self.gapped):
+            slot = self.slots.get(account_id)
+            if slot is None or slot.gap_since is None:
+                self.gapped.discard(account_id)  # reloaded or filled since
+            elif now - slot.gap_since > self.gap_timeout:
+                found.append(slot)
+        return found
 
     def held(self, slot: Slot) -> bool:
         """True while the account's data is stale: time-based rules wait for fresh data."""

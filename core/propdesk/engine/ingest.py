@@ -111,12 +111,16 @@ async def append(session: AsyncSession, events: Sequence[Ingested]) -> IngestRes
         sql(
             schema,
             """
-            INSERT INTO {s}.account_events (account_id, seq, event_key, type, time, body)
-            SELECT * FROM unnest(
-                CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), CAST(:keys AS text[]),
-                CAST(:types AS text[]), CAST(:times AS timestamptz[]), CAST(:bodies AS text[]))
-            ON CONFLICT DO NOTHING
-            RETURNING account_id, seq
+            WITH added AS (
+                INSERT INTO {s}.account_events (account_id, seq, event_key, type, time, body)
+                SELECT * FROM unnest(
+                    CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), CAST(:keys AS text[]),
+                    CAST(:types AS text[]), CAST(:times AS timestamptz[]), CAST(:bodies AS text[]))
+                ON CONFLICT DO NOTHING
+                RETURNING account_id, seq
+            )
+            SELECT a.account_id, a.seq, s.evaluated_seq
+            FROM added a LEFT JOIN {s}.account_state s ON s.account_id = a.account_id
             """,
         ),
         {
@@ -128,27 +132,17 @@ async def append(session: AsyncSession, events: Sequence[Ingested]) -> IngestRes
             "bodies": [e.body for e in unique],
         },
     )
-    inserted = {(a, s) for a, s in rows.all()}
+    added = rows.all()
+    inserted = {(a, s) for a, s, _ in added}
+    # What the engine had evaluated when these arrived: an event at or before it is late.
+    evaluated = {a: e or 0 for a, _, e in added}
     leftovers = [e for e in unique if (e.account_id, e.seq) not in inserted]
     if leftovers:
         await _check_leftovers(session, schema, leftovers)
         result.duplicates += len(leftovers)
     fresh = [e for e in unique if (e.account_id, e.seq) in inserted]
     result.accepted = len(fresh)
-    if fresh:
-        evaluated: dict[int, int] = dict(
-            (
-                await session.execute(
-                    sql(
-                        schema,
-                        "SELECT account_id, evaluated_seq FROM {s}.account_state "
-                        "WHERE account_id = ANY(CAST(:ids AS bigint[]))",
-                    ),
-                    {"ids": sorted({e.account_id for e in fresh})},
-                )
-            ).all()
-        )
-        result.late = len([e for e in fresh if e.seq <= evaluated.get(e.account_id, 0)])
+    result.late = len([e for e in fresh if e.seq <= evaluated.get(e.account_id, 0)])
     result.fresh = [(e.account_id, e.seq, e.body) for e in fresh]
     return result
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import itertools
 import json
 import pickle
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -36,6 +37,7 @@ from propdesk.rules.events import canonical, canonical_json, parse_event, parse_
 from propdesk.tenancy.directory import load_tenant, load_tenants
 
 if TYPE_CHECKING:
+    from propdesk.outbox.events import DomainEvent
     from propdesk.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -43,6 +45,12 @@ log = structlog.get_logger(__name__)
 
 #: Accounts loaded per round trip when they come into memory.
 LOAD_CHUNK = 5_000
+#: Accounts per transaction when a backlog is written.
+FLUSH_SLICE = 250
+#: Rows built between two turns given to other tasks (dispatches) while writing a backlog.
+ROWS_PER_SLICE = 250
+#: A load of this many accounts or more moves what is in memory out of the collector's sight.
+FREEZE_AFTER = 1_000
 
 
 @dataclass(frozen=True)
@@ -57,9 +65,32 @@ class EngineConfig:
     sweep_seconds: float = 2.0
     #: Take a snapshot of an account after this many events since its last one.
     snapshot_every: int = 1_000
+    #: Accounts that decided nothing are written when their backlog is this old, or this big.
+    flush_seconds: float = 0.2
+    flush_accounts: int = 20_000
+    #: How often to look for journalled events a lost nudge left unevaluated, and how old
+    #: such events must be (younger ones may still be on their way).
+    scout_seconds: float = 10.0
+    settle_seconds: float = 5.0
     lease_ms: int = 3_000
     #: How often the poller looks for desks due a poll (0: no polling in this engine).
     poll_tick_seconds: float = 0.25
+    #: Serve only these desks (``None``: every active desk), e.g. a dedicated engine.
+    desks: frozenset[str] | None = None
+
+
+@dataclass
+class Scouted:
+    """What the scout found for a desk since the last sweep."""
+
+    #: Accounts with journalled events past their persisted evaluation: their last seq.
+    pending: dict[int, int] = field(default_factory=dict)
+    #: Accounts with a due instant that has come.
+    due: set[int] = field(default_factory=set)
+
+    def merge(self, other: Scouted) -> None:
+        self.pending.update(other.pending)
+        self.due |= other.due
 
 
 def operator_body(live: LiveAccount, fields: dict[str, Any]) -> bytes:
@@ -86,9 +117,9 @@ class Engine:
         self.owner = uuid.uuid4().hex
         self.leased = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        #: Called with ``(account_id, event_id)`` once a decision's event was dispatched
-        #: (its actions taken); benchmarks measure latency with it.
-        self.on_dispatched: list[Callable[[int, uuid.UUID], None]] = []
+        self._scouted: dict[str, Scouted] = {}
+        #: Set once the engine holds its lease and has caught up with the journal.
+        self.ready = asyncio.Event()
 
     # -- the loop -----------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -101,8 +132,11 @@ class Engine:
             log.info("engine.started", shard=self.config.shard, owner=self.owner)
             after = await self.stream.last_id(self.config.shard)
             await self.sweep(initial=True)
+            await self.flush(due_only=False)
+            self.ready.set()
             if self.config.poll_tick_seconds and self.config.shard == 0:
                 self._track(asyncio.create_task(self._poll(stop), name="propdesk-poller"))
+            self._track(asyncio.create_task(self._scout(stop), name="propdesk-scout"))
             next_tick = next_sweep = next_lease = time.monotonic()
             while not stop.is_set():
                 after, nudges = await self.stream.read(
@@ -117,6 +151,7 @@ class Engine:
                 if now >= next_tick:
                     next_tick = now + self.config.tick_seconds
                     await self.tick()
+                    await self.flush()
                 if now >= next_sweep:
                     next_sweep = now + self.config.sweep_seconds
                     await self.sweep()
@@ -125,6 +160,7 @@ class Engine:
                     if not await self._take_lease():
                         log.warning("engine.lease_lost", shard=self.config.shard)
                         return
+            await self.flush(due_only=False)
         finally:
             await self._release()
 
@@ -155,7 +191,7 @@ class Engine:
 
     async def close(self) -> None:
         for task in list(self._tasks):
-            if task.get_name() == "propdesk-poller":
+            if task.get_name() in ("propdesk-poller", "propdesk-scout"):
                 task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -187,6 +223,8 @@ class Engine:
     async def desk(self, slug: str) -> Desk | None:
         desk = self.desks.get(slug)
         if desk is None:
+            if self.config.desks is not None and slug not in self.config.desks:
+                return None
             async with self.runtime.db.session() as session:
                 tenant = await load_tenant(session, slug)
             if tenant is None or tenant.status != "active":
@@ -227,6 +265,10 @@ class Engine:
                 slot.snapshot_received_at = time.monotonic()
                 desk.slots[account_id] = slot
                 desk._plan(slot)
+        if len(missing) >= FREEZE_AFTER:
+            # Accounts live as long as the engine: keep the collector from walking them all
+            # again and again (a full collection over 100,000 accounts stalls for a second).
+            gc.freeze()
 
     async def _start(
         self, session: Any, desk: Desk, row: store.AccountRow
@@ -260,8 +302,10 @@ class Engine:
 
     async def _handle_desk(self, desk: Desk, nudges: list[Nudge]) -> None:
         reload = {account_id for n in nudges for account_id in n.reload}
-        for account_id in reload:
-            desk.slots.pop(account_id, None)
+        if reload:
+            # What they evaluated goes to the database first: the reload reads it back.
+            await self.write_now(desk, reload)
+            desk.forget(reload)
         events: dict[int, list[tuple[int, bytes]]] = {}
         for nudge in nudges:
             for account_id, seq, text_body in nudge.events:
@@ -281,35 +325,99 @@ class Engine:
                     made = operator_body(slot.live, json.loads(fields))
                     slot.operator_sources.add(source)
                     desk.engine_event(batch, slot, "operator", made, datetime.now(UTC), source)
-        gapped = [s for s in desk.slots.values() if s.pending and s.live.account_id in events]
+        gapped = [
+            slot
+            for account_id in desk.gapped & events.keys()
+            if (slot := desk.slots.get(account_id)) is not None and slot.pending
+        ]
         if gapped:
             await self._fill_gaps(desk, batch, gapped)
         await self.commit(desk, batch)
 
     async def _fill_gaps(self, desk: Desk, batch: Batch, slots: list[Slot]) -> None:
-        """Events held behind a gap: the missing ones may be journalled by another delivery."""
-        async with self.runtime.db.session(desk.tenant) as session:
-            for slot in slots:
-                journal = await store.journal(
-                    session,
-                    desk.schema,
-                    slot.live.account_id,
-                    store.Position(slot.live.seq, None),
-                )
-                for entry in journal.entries:
-                    desk.offer(batch, slot.live.account_id, entry.seq, entry.body)
-
-    async def commit(self, desk: Desk, batch: Batch) -> None:
-        if not batch:
+        """Events held behind a gap, or journalled while their nudge was lost: read them back."""
+        if not slots:
             return
+        async with self.runtime.db.session(desk.tenant) as session:
+            found = await store.journals(
+                session,
+                desk.schema,
+                {slot.live.account_id: store.Position(slot.live.seq, None) for slot in slots},
+            )
+        for account_id, journal in found.items():
+            for entry in journal.entries:
+                desk.offer(batch, account_id, entry.seq, entry.body)
+
+    async def commit(self, desk: Desk, batch: Batch, *, flush: bool = False) -> None:
+        """Write what ``batch`` evaluated. Accounts that decided something are written (and
+        their decisions acted on) at once; the others join the desk's backlog, which a task
+        writes once it is ``flush_seconds`` old (or now, with ``flush``) while the loop goes on.
+        Until then a crash only means evaluating those events again: they decided nothing, and
+        the journal holds them."""
+        desk.backlog.merge(batch)
+        decisive = {verdict.account_id for verdict in desk.backlog.verdicts}
+        if decisive:
+            await self.write_now(desk, decisive)
+        backlog = desk.backlog
+        if backlog and (
+            flush
+            or len(backlog.changed) >= self.config.flush_accounts
+            or time.monotonic() - (backlog.since or 0) >= self.config.flush_seconds
+        ):
+            self._start_flush(desk)
+
+    async def write_now(self, desk: Desk, ids: set[int]) -> None:
+        """Write the accounts ``ids`` now, with what of theirs waits in a flush under way (it
+        is older, so it goes first: an account's rows stay in order)."""
+        async with desk.write_lock:
+            taken = desk.flushing.take(ids) if desk.flushing is not None else Batch()
+            taken.merge(desk.backlog.take(ids))
+            await self._write(desk, taken)
+
+    def _start_flush(self, desk: Desk) -> None:
+        if desk.flusher is None or desk.flusher.done():
+            desk.flushing = desk.backlog.take()
+            desk.flusher = asyncio.create_task(self._flush(desk), name="propdesk-flush")
+            self._track(desk.flusher)
+
+    async def _flush(self, desk: Desk) -> None:
+        """Write the desk's flushing batch a slice at a time, each slice its own transaction, so
+        that decisions never wait long for the lock."""
+        flushing = desk.flushing
+        while flushing:
+            async with desk.write_lock:
+                if len(flushing.changed) > FLUSH_SLICE:
+                    part = flushing.take(set(itertools.islice(flushing.changed, FLUSH_SLICE)))
+                else:
+                    part = flushing.take()
+                try:
+                    await self._write(desk, part)
+                except Exception:
+                    log.exception("engine.flush_failed", tenant=desk.tenant.slug)
+        desk.flushing = None
+
+    async def flush(self, *, due_only: bool = True) -> None:
+        """Write the desks' backlogs: those old enough, or (``due_only`` false) all, waiting
+        until they are written."""
+        for desk in list(self.desks.values()):
+            try:
+                await self.commit(desk, Batch(), flush=not due_only)
+                if not due_only:
+                    while desk.flusher is not None and not desk.flusher.done():
+                        await desk.flusher
+                        if desk.backlog:
+                            self._start_flush(desk)
+            except Exception:
+                log.exception("engine.flush_failed", tenant=desk.tenant.slug)
+
+    async def _write(self, desk: Desk, batch: Batch) -> None:
         slots = list(batch.changed.values())
         schema = desk.schema
+        states, days = await self._rows(desk, slots)
         try:
             async with self.runtime.db.unit_of_work(desk.tenant) as session:
-                await store.write_states(session, schema, [desk.state_row(s) for s in slots])
-                await store.write_days(
-                    session, schema, [row for s in slots if (row := desk.day_row(s)) is not None]
-                )
+                await store.write_states(session, schema, states)
+                await store.write_days(session, schema, days)
                 await store.write_engine_events(session, schema, batch.engine_events)
                 events = await record_verdicts(session, batch.verdicts)
                 snapshots = [
@@ -320,45 +428,61 @@ class Engine:
                 await store.write_snapshots(session, schema, snapshots)
                 await self._alerts(session, desk, batch)
         except Exception:
-            # Memory ran ahead of the database: forget those accounts, reload them later.
-            for slot in slots:
-                desk.slots.pop(slot.live.account_id, None)
+            # Memory ran ahead of the database: forget those accounts (and what of theirs waits
+            # to be written), reload them later.
+            desk.forget({slot.live.account_id for slot in slots})
             raise
         for slot in slots:
             if slot.since_snapshot >= self.config.snapshot_every:
                 slot.since_snapshot = 0
-        for account_id, event_id in events:
-            self._dispatch(desk, account_id, event_id)
+        for event in events:
+            self._dispatch(desk, event)
+
+    @staticmethod
+    async def _rows(
+        desk: Desk, slots: list[Slot]
+    ) -> tuple[list[store.StateRow], list[store.DayRow]]:
+        """The rows of ``slots``, built a slice at a time: between slices the decisions already
+        committed get on with their actions (this is the engine's longest stretch of work)."""
+        states: list[store.StateRow] = []
+        days: list[store.DayRow] = []
+        for start in range(0, len(slots), ROWS_PER_SLICE):
+            await asyncio.sleep(0)
+            for slot in slots[start : start + ROWS_PER_SLICE]:
+                states.append(desk.state_row(slot))
+                if (day := desk.day_row(slot)) is not None:
+                    days.append(day)
+        return states, days
 
     async def _alerts(self, session: Any, desk: Desk, batch: Batch) -> None:
-        for account_id, seq in batch.late:
-            await store.open_alert(
-                session,
-                desk.schema,
+        late = [
+            (
                 account_id,
-                "late",
-                f"event seq {seq} arrived after the engine had given up on it; it is kept in "
-                "the journal but was not evaluated",
+                f"event seq {seq} arrived after the engine had given up on it; it is "
+                "kept in the journal but was not evaluated",
             )
-        for account_id, missing in batch.gaps:
-            await store.open_alert(
-                session,
-                desk.schema,
+            for account_id, seq in batch.late
+        ]
+        gaps = [
+            (
                 account_id,
-                "gap",
                 f"events {missing[0]} to {missing[-1]} never arrived; "
                 "evaluation went on without them",
             )
+            for account_id, missing in batch.gaps
+        ]
+        await store.open_alerts(session, desk.schema, "late", late)
+        await store.open_alerts(session, desk.schema, "gap", gaps)
         await store.close_alerts(session, desk.schema, batch.fresh, "stale")
 
-    def _dispatch(self, desk: Desk, account_id: int, event_id: uuid.UUID) -> None:
+    def _dispatch(self, desk: Desk, event: DomainEvent) -> None:
+        """Act on a decision now, in this process (the outbox sweep is the backstop)."""
+
         async def run() -> None:
             try:
-                await dispatch(self.runtime, desk.tenant, event_id)
+                await dispatch(self.runtime, desk.tenant, event.event_id, fresh=event)
             except Exception:
-                log.exception("engine.dispatch_failed", event_id=str(event_id))
-            for callback in self.on_dispatched:
-                callback(account_id, event_id)
+                log.exception("engine.dispatch_failed", event_id=str(event.event_id))
 
         self._track(asyncio.create_task(run()))
 
@@ -383,8 +507,8 @@ class Engine:
                 log.exception("engine.tick_failed", tenant=desk.tenant.slug)
 
     async def sweep(self, *, initial: bool = False) -> None:
-        """What nudges may have missed: journalled events, dues of accounts not in memory,
-        stale feeds and gaps that timed out."""
+        """What nudges may have missed (journalled events, dues of accounts not in memory, as
+        the scout found them; on the first sweep, found now), gaps that timed out, stale feeds."""
         async with self.runtime.db.session() as session:
             tenants = await load_tenants(session)
         for tenant in tenants:
@@ -395,24 +519,56 @@ class Engine:
             if desk is None:
                 continue
             try:
-                await self._sweep_desk(desk)
+                if initial:
+                    found: Scouted | None = await self._scout_desk(desk, pending=True, initial=True)
+                else:
+                    found = self._scouted.pop(desk.tenant.slug, None)
+                await self._sweep_desk(desk, found or Scouted())
             except Exception:
                 log.exception("engine.sweep_failed", tenant=tenant.slug)
 
-    async def _sweep_desk(self, desk: Desk) -> None:
+    async def _scout(self, stop: asyncio.Event) -> None:
+        """Look in the database for work nudges did not announce, away from the loop's turns
+        (a scan over every account of a big desk takes a while)."""
+        next_pending = time.monotonic() + self.config.scout_seconds
+        while not stop.is_set() and self.leased:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.sweep_seconds)
+            pending = time.monotonic() >= next_pending
+            if pending:
+                next_pending = time.monotonic() + self.config.scout_seconds
+            for desk in list(self.desks.values()):
+                try:
+                    found = await self._scout_desk(desk, pending=pending)
+                except Exception:
+                    log.exception("engine.scout_failed", tenant=desk.tenant.slug)
+                    continue
+                self._scouted.setdefault(desk.tenant.slug, Scouted()).merge(found)
+
+    async def _scout_desk(self, desk: Desk, *, pending: bool, initial: bool = False) -> Scouted:
+        now = datetime.now(UTC)
+        settled = None if initial else now - timedelta(seconds=self.config.settle_seconds)
+        async with self.runtime.db.session(desk.tenant) as session:
+            behind = await store.pending_accounts(session, desk.schema, settled) if pending else {}
+            due = await store.due_accounts(session, desk.schema, now)
+        return Scouted(behind, {i for i in due if i not in desk.slots})
+
+    async def _sweep_desk(self, desk: Desk, found: Scouted) -> None:
         from propdesk.engine.stale import mark_stale
 
-        async with self.runtime.db.session(desk.tenant) as session:
-            pending = await store.pending_accounts(session, desk.schema)
-            due = await store.due_accounts(session, desk.schema, datetime.now(UTC))
-        ids = {i for i in pending + due if i not in desk.slots}
-        await self.load(desk, ids)
+        await self.load(desk, {i for i in [*found.pending, *found.due] if i not in desk.slots})
+        # Loading stops where the evaluation persisted; what follows is evaluated afresh.
+        behind = [
+            slot
+            for i, last in found.pending.items()
+            if (slot := desk.slots.get(i)) is not None and slot.live.seq < last
+        ]
         batch = Batch()
-        if pending:
-            await self._fill_gaps(desk, batch, [desk.slots[i] for i in pending if i in desk.slots])
-        now = time.monotonic()
-        for slot in list(desk.slots.values()):
-            if slot.gap_since is not None and now - slot.gap_since > desk.gap_timeout:
-                desk.skip_gap(batch, slot)
+        await self._fill_gaps(desk, batch, behind)
+        for slot in desk.gaps_timed_out():
+            desk.skip_gap(batch, slot)
         await self.commit(desk, batch)
-        await mark_stale(self.runtime, desk)
+        now = time.monotonic()
+        if now >= desk.next_stale_check:
+            desk.next_stale_check = now + desk.stale_check_seconds
+            await mark_stale(self.runtime, desk)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 TRADING = ("active", "paused")
+#: Account ids named in one ``engine.data_stale`` event at most (the alerts hold them all).
+STALE_EVENT_IDS = 1_000
 
 
 async def mark_stale(runtime: Runtime, desk: Desk) -> list[int]:
@@ -44,28 +46,40 @@ async def mark_stale(runtime: Runtime, desk: Desk) -> list[int]:
             slot.stale = True
         ids = [slot.live.account_id for slot in in_memory]
         # Accounts the engine has not loaded since it started: judge by what was persisted.
+        persisted = await session.scalars(
+            store.sql(
+                schema,
+                "SELECT account_id FROM {s}.account_state "
+                "WHERE NOT stale AND status IN ('active', 'paused') AND last_received_at < :cutoff",
+            ),
+            {"cutoff": cutoff},
+        )
+        ids += [i for i in persisted if i not in desk.slots]
         rows = await session.execute(
             store.sql(
                 schema,
                 "UPDATE {s}.account_state SET stale = true "
-                "WHERE NOT stale AND status IN ('active', 'paused') "
-                "AND (account_id = ANY(CAST(:ids AS bigint[])) "
-                "     OR (last_received_at < :cutoff "
-                "         AND NOT account_id = ANY(CAST(:loaded AS bigint[]))))"
-                " RETURNING account_id",
+                "WHERE NOT stale AND account_id = ANY(CAST(:ids AS bigint[])) RETURNING account_id",
             ),
-            {"ids": ids, "cutoff": cutoff, "loaded": list(desk.slots)},
+            {"ids": ids},
         )
         flagged = [r[0] for r in rows.all()]
-        for account_id in flagged:
-            detail = f"no snapshot for more than {desk.stale_after:g} s: rules wait for fresh data"
-            if await store.open_alert(session, schema, account_id, "stale", detail):
-                emit(
-                    session,
-                    runtime.queue,
-                    "account.data_stale",
-                    {"account_id": account_id, "stale_after_seconds": desk.stale_after},
-                )
+        detail = f"no snapshot for more than {desk.stale_after:g} s: rules wait for fresh data"
+        opened = await store.open_alerts(
+            session, schema, "stale", [(account_id, detail) for account_id in flagged]
+        )
+        if opened:
+            # One event per sweep, not per account: a bridge that stops takes a desk with it.
+            emit(
+                session,
+                runtime.queue,
+                "engine.data_stale",
+                {
+                    "count": len(opened),
+                    "account_ids": sorted(opened)[:STALE_EVENT_IDS],
+                    "stale_after_seconds": desk.stale_after,
+                },
+            )
     if flagged:
         log.warning("engine.stale", tenant=desk.tenant.slug, accounts=len(flagged))
     return flagged

@@ -9,7 +9,6 @@ evidence, the lifecycle as the operator set it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from propdesk.lifecycle.transitions import Breached, Expired, Passed, Paused, Re
 
 if TYPE_CHECKING:
     from propdesk.engine.desk import Verdict
+    from propdesk.outbox.events import DomainEvent
 
 log = structlog.get_logger(__name__)
 
@@ -47,14 +47,11 @@ def transition_of(verdict: Verdict) -> Transition:
     raise ValueError(f"unknown decision {decision.event!r}")
 
 
-async def record_verdicts(
-    session: AsyncSession, verdicts: Sequence[Verdict]
-) -> list[tuple[int, uuid.UUID]]:
-    """Record each verdict and apply its transition; ``(account_id, outbox event id)`` of the
-    events to dispatch."""
+async def record_verdicts(session: AsyncSession, verdicts: Sequence[Verdict]) -> list[DomainEvent]:
+    """Record each verdict and apply its transition; the outbox events to dispatch."""
     from propdesk.lifecycle.service import apply_transition
 
-    events: list[tuple[int, uuid.UUID]] = []
+    events: list[DomainEvent] = []
     for verdict in verdicts:
         decision = verdict.decision
         inserted = await session.scalar(
@@ -78,10 +75,10 @@ async def record_verdicts(
         if inserted is None:
             continue  # decided and committed before: a repeat after a crash
         try:
-            async with session.begin_nested():
-                applied = await apply_transition(
-                    session, None, verdict.challenge_id, transition_of(verdict), actor=ENGINE_ACTOR
-                )
+            # A refusal comes before anything is written: no savepoint needed.
+            applied = await apply_transition(
+                session, None, verdict.challenge_id, transition_of(verdict), actor=ENGINE_ACTOR
+            )
         except LifecycleError as exc:
             log.warning(
                 "engine.transition_refused",
@@ -91,7 +88,6 @@ async def record_verdicts(
                 reason=str(exc),
             )
             continue
-        event = getattr(applied, "event", None)
-        if event is not None:
-            events.append((verdict.account_id, event.event_id))
+        if applied.event is not None:
+            events.append(applied.event)
     return events

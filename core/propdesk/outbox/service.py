@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -104,27 +104,38 @@ class DispatchOutcome:
     attempts: int = 0
 
 
-async def dispatch(runtime: Runtime, tenant: TenantContext, event_id: uuid.UUID) -> DispatchOutcome:
+async def dispatch(
+    runtime: Runtime,
+    tenant: TenantContext,
+    event_id: uuid.UUID,
+    *,
+    fresh: DomainEvent | None = None,
+) -> DispatchOutcome:
     """Deliver one event to every subscriber that has not handled it yet.
 
     Each success is recorded in its own short transaction, so a plugin is not called again once
     it succeeded. The event is marked dispatched when every subscriber has it; otherwise its
     ``attempts`` and ``last_error`` are updated and the outcome says which plugins failed.
+    ``fresh`` is the event itself, when the caller has just committed it and dispatches it
+    first (nobody has handled it yet, so nothing is read back).
     """
     db, host = runtime.db, runtime.host
-    async with db.session(tenant) as session:
-        row = await session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id))
-        if row is None:
-            log.warning("outbox.event_missing", event_id=str(event_id))
-            return DispatchOutcome("missing")
-        if row.dispatched_at is not None:
-            return DispatchOutcome("already dispatched")
-        done = set(
-            await session.scalars(
-                select(OutboxDelivery.plugin).where(OutboxDelivery.event_id == event_id)
+    if fresh is not None:
+        event, done = replace(fresh, first_delivery=True), set()
+    else:
+        async with db.session(tenant) as session:
+            row = await session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id))
+            if row is None:
+                log.warning("outbox.event_missing", event_id=str(event_id))
+                return DispatchOutcome("missing")
+            if row.dispatched_at is not None:
+                return DispatchOutcome("already dispatched")
+            done = set(
+                await session.scalars(
+                    select(OutboxDelivery.plugin).where(OutboxDelivery.event_id == event_id)
+                )
             )
-        )
-    event = DomainEvent(row.name, row.payload, row.event_id, row.occurred_at)
+        event = DomainEvent(row.name, row.payload, row.event_id, row.occurred_at)
     outcome = DispatchOutcome("dispatched")
     for plugin in host.event_subscribers(tenant):
         if plugin in done:
@@ -132,7 +143,9 @@ async def dispatch(runtime: Runtime, tenant: TenantContext, event_id: uuid.UUID)
         try:
             await host.deliver_event(plugin, tenant, event, runtime)
         except Exception as exc:
-            log.warning("outbox.delivery_failed", plugin=plugin, event_name=row.name, exc_info=True)
+            log.warning(
+                "outbox.delivery_failed", plugin=plugin, event_name=event.name, exc_info=True
+            )
             outcome.failed[plugin] = f"{type(exc).__name__}: {exc}"
             continue
         async with db.unit_of_work(tenant) as session:

@@ -118,7 +118,8 @@ class PluginHost:
             raise ConfigurationError(f"plugin {exc.plugin!r}: {exc}") from exc
         self.registries = {hook: self._components(hook) for hook in KINDS}
         self.permissions()
-        self.settings_schemas()
+        self._settings_schemas: dict[str, dict[str, Any]] | None = None
+        self._settings_schemas = self.settings_schemas()
         self.jobs()
 
     # -- calling ------------------------------------------------------------------------------
@@ -175,6 +176,9 @@ class PluginHost:
         return {key: permission for key, (_, permission) in found.items()}
 
     def settings_schemas(self) -> dict[str, dict[str, Any]]:
+        """Each plugin's settings schema, checked once (the plugins are fixed at load)."""
+        if self._settings_schemas is not None:
+            return dict(self._settings_schemas)
         schemas: dict[str, dict[str, Any]] = {}
         for plugin, schema in self._per_plugin("propdesk_register_settings_schema"):
             if plugin in schemas:

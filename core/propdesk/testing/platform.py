@@ -681,14 +681,14 @@ def _check_amount(amount: Decimal, reference: str) -> None:
     check_reference(reference)
 
 
-def recording_plugin() -> types.ModuleType:
-    """A plugin module registering ``RecordingPlatform`` (code ``recording``), for tests that
-    load it into a plugin host: ``PluginHost.load(settings, [("recording",
-    recording_plugin())])``. Never registered otherwise."""
+def recording_plugin(adapter: type[RecordingPlatform] = RecordingPlatform) -> types.ModuleType:
+    """A plugin module registering ``adapter`` (``RecordingPlatform`` or a subclass; code
+    ``recording``), for tests that load it into a plugin host: ``PluginHost.load(settings,
+    [("recording", recording_plugin())])``. Never registered otherwise."""
     module = types.ModuleType("propdesk_recording_platform")
 
     def propdesk_register_platforms() -> list[type[PlatformAdapter]]:
-        return [RecordingPlatform]
+        return [adapter]
 
     def propdesk_register_settings_schema() -> dict[str, Any]:
         return SETTINGS_SCHEMA
