@@ -80,6 +80,17 @@ class Batch:
     def __bool__(self) -> bool:
         return bool(self.changed or self.verdicts or self.engine_events or self.late)
 
+    def accounts(self) -> set[int]:
+        """Every account this batch holds rows of."""
+        return (
+            set(self.changed)
+            | {v.account_id for v in self.verdicts}
+            | {row[0] for row in self.engine_events}
+            | {row[0] for row in self.late}
+            | {row[0] for row in self.gaps}
+            | set(self.fresh)
+        )
+
     def merge(self, other: Batch) -> None:
         """Add ``other`` after what this batch holds (an account's rows keep their order)."""
         if not other:

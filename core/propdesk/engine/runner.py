@@ -46,7 +46,7 @@ log = structlog.get_logger(__name__)
 #: Accounts loaded per round trip when they come into memory.
 LOAD_CHUNK = 5_000
 #: Accounts per transaction when a backlog is written.
-FLUSH_SLICE = 250
+FLUSH_SLICE = 100
 #: Rows built between two turns given to other tasks (dispatches) while writing a backlog.
 ROWS_PER_SLICE = 250
 #: A load of this many accounts or more moves what is in memory out of the collector's sight.
@@ -357,7 +357,7 @@ class Engine:
         desk.backlog.merge(batch)
         decisive = {verdict.account_id for verdict in desk.backlog.verdicts}
         if decisive:
-            await self.write_now(desk, decisive)
+            await self.write_now(desk, decisive, decisions=True)
         backlog = desk.backlog
         if backlog and (
             flush
@@ -366,12 +366,19 @@ class Engine:
         ):
             self._start_flush(desk)
 
-    async def write_now(self, desk: Desk, ids: set[int]) -> None:
+    async def write_now(self, desk: Desk, ids: set[int], *, decisions: bool = False) -> None:
         """Write the accounts ``ids`` now, with what of theirs waits in a flush under way (it
-        is older, so it goes first: an account's rows stay in order)."""
+        is older, so it goes first: an account's journal rows stay in order). For
+        ``decisions``, their state rows stay in the backlog: the verdicts and the journal are
+        what must not wait (after a crash the account is evaluated again up to its verdict,
+        which is already recorded and not taken twice)."""
         async with desk.write_lock:
             taken = desk.flushing.take(ids) if desk.flushing is not None else Batch()
             taken.merge(desk.backlog.take(ids))
+            if decisions and taken.changed:
+                states = Batch(changed=taken.changed)
+                taken.changed = {}
+                desk.backlog.merge(states)
             await self._write(desk, taken)
 
     def _start_flush(self, desk: Desk) -> None:
@@ -430,7 +437,7 @@ class Engine:
         except Exception:
             # Memory ran ahead of the database: forget those accounts (and what of theirs waits
             # to be written), reload them later.
-            desk.forget({slot.live.account_id for slot in slots})
+            desk.forget(batch.accounts())
             raise
         for slot in slots:
             if slot.since_snapshot >= self.config.snapshot_every:
