@@ -1,12 +1,15 @@
-"""The engine loop: nudges in, micro-batches evaluated in memory, one commit per desk per batch.
+"""The engine loop: nudges in, micro-batches evaluated in memory, decisions committed first.
 
 One engine runs per shard, inside a worker process that holds the shard's lease in Redis (a
 second worker waits and takes over when the first dies). Each turn of the loop reads the nudges
-that arrived (waiting a few milliseconds at most), evaluates them, and commits per desk: account
-state, trading days, the engine's own events, verdicts and the lifecycle transitions they
-cause, all in one transaction. Only then are the decisions acted on (dispatched in process,
-with the outbox sweep as the backstop). A crash loses nothing: what was not committed is
-evaluated again from the journal, and what was committed is never decided twice.
+that arrived (waiting a few milliseconds at most) and evaluates them. Accounts that decided
+something are committed at once (their journal rows, verdicts and the lifecycle transitions
+they cause, in one transaction) and acted on right after (dispatched in process, the outbox
+sweep as the backstop). Everything else (account state, trading days, snapshots) joins the
+desk's backlog, which a task writes in slices every ``flush_seconds`` while the loop goes on;
+every write of a desk takes its lock, so an account's rows reach the database in order. A
+crash loses nothing: what was not committed is evaluated again from the journal, and what was
+committed is never decided twice.
 """
 
 from __future__ import annotations
