@@ -8,26 +8,21 @@ sometimes twice, as the outbox may.
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from enginekit import PRODUCT, engine_runtime
+from enginekit import PRODUCT, Inbox, engine_runtime, smtp
 from sqlalchemy import select
 
 from propdesk.audit.service import list_records
 from propdesk.catalogue.service import publish_files
-from propdesk.engine.actions import PLUGIN, close_positions_on_breach
+from propdesk.engine.actions import PLUGIN
 from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
 from propdesk.lifecycle.transitions import Breached, Paid, Paused, Provisioned, Resumed, Transition
 from propdesk.outbox.events import DomainEvent
@@ -39,38 +34,10 @@ from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.service import apply_manifests, get_tenant
 from propdesk.testing.platform import RecordingPlatform
 
-__all__ = ["engine_runtime"]
+__all__ = ["engine_runtime", "smtp"]
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TRADER = "ana@traders.example"
-
-
-# -- a real SMTP server --------------------------------------------------------------------------
-@dataclass
-class Inbox:
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), cast(EmailMessage, message)))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.received if address.lower() in (r.lower() for r in rcpt)]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
 
 
 # -- a desk and its challenges -------------------------------------------------------------------
@@ -165,12 +132,6 @@ def without_closing(product: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the tests -----------------------------------------------------------------------------------
-def test_positions_close_on_breach_unless_the_phase_says_otherwise() -> None:
-    assert close_positions_on_breach(PRODUCT, 0) is True
-    assert close_positions_on_breach(without_closing(PRODUCT), 0) is False
-    assert close_positions_on_breach(without_closing(PRODUCT), 1) is True
-
-
 async def test_a_breach_disables_trading_and_closes_positions_once_and_tells_trader_and_risk(
     engine_runtime: Runtime, smtp: tuple[int, Inbox], make_staff: Any
 ) -> None:

@@ -8,27 +8,21 @@ twice, as the outbox may).
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from enginekit import PRODUCT, engine_runtime
+from enginekit import PRODUCT, Inbox, engine_runtime, smtp
 from sqlalchemy import select, text
 
 from propdesk.catalogue.service import publish_files
 from propdesk.engine.actions import PLUGIN
 from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
-from propdesk.engine.provisioning import account_reference, phase_account
 from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
 from propdesk.lifecycle.transitions import Paid, Passed
 from propdesk.outbox.events import DomainEvent
@@ -41,37 +35,10 @@ from propdesk.tenancy.naming import quote_schema
 from propdesk.tenancy.service import apply_manifests, get_tenant
 from propdesk.testing.platform import RecordingPlatform
 
-__all__ = ["engine_runtime"]
+__all__ = ["engine_runtime", "smtp"]
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TRADER = "ana@traders.example"
-
-
-@dataclass
-class Inbox:
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), cast(EmailMessage, message)))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.received if address in rcpt]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
 
 
 @dataclass
@@ -142,36 +109,6 @@ async def open_desk(runtime: Runtime, *, smtp_port: int | None = None) -> Desk:
         path.write_text(json.dumps(PRODUCT))
         await publish_files(runtime, tenant, [path], actor="test")
     return Desk(runtime, tenant, RecordingPlatform({"server": server}))
-
-
-def test_the_account_spec_comes_from_the_pinned_product_and_the_size() -> None:
-    funded = phase_account(
-        PRODUCT,
-        challenge_id=12345678,
-        phase=1,
-        attempt=3,
-        size_code="100k",
-        addons=(),
-        trader_name="Ana",
-        trader_email=TRADER,
-    )
-    assert funded.platform == "recording" and funded.phase_code == "funded"
-    assert funded.spec.group == "real\\engine\\funded"
-    assert funded.spec.leverage == 100
-    assert funded.spec.initial_balance == Decimal("100000")
-    assert funded.spec.currency == "USD"
-    assert funded.spec.reference == account_reference(12345678, 1, 3) == "c12345678p1a3"
-    with pytest.raises(LookupError, match="no phase 3"):
-        phase_account(
-            PRODUCT,
-            challenge_id=1,
-            phase=2,
-            attempt=1,
-            size_code="100k",
-            addons=(),
-            trader_name="",
-            trader_email="",
-        )
 
 
 async def test_a_paid_challenge_gets_one_account_and_the_trader_its_password_once(
