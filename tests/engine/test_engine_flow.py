@@ -11,6 +11,7 @@ from enginekit import (
     minutes_ago,
     open_account,
     open_desk,
+    opened,
     running_engine,
     send,
     snapshot,
@@ -18,12 +19,14 @@ from enginekit import (
     verdicts,
     wait_for,
 )
+from sqlalchemy import text
 
 from propdesk.catalogue.families import rule_families
 from propdesk.engine.export import account_inputs
 from propdesk.engine.replay import replay
 from propdesk.lifecycle.service import load_challenge
 from propdesk.runtime import Runtime
+from propdesk.tenancy.naming import quote_schema
 from propdesk.testing.platform import RecordingPlatform
 
 __all__ = ["engine_runtime"]
@@ -92,3 +95,55 @@ async def test_a_breach_is_committed_with_its_evidence_and_trading_is_disabled(
         return bool(platform.calls("disable_trading"))
 
     await wait_for(disabled, what="trading to be disabled on the platform")
+
+
+async def test_an_event_an_account_cannot_take_stops_that_account_only(
+    engine_runtime: Runtime,
+) -> None:
+    """A bridge sends a second opening for one account in the delivery that breaches another:
+    the breach is still decided and acted on, and the bad account says why it stopped."""
+    runtime = engine_runtime
+    tenant = await open_desk(runtime, server="flow-bad")
+    start = minutes_ago(30)
+    async with running_engine(runtime):
+        bad = await open_account(runtime, tenant, login="5101", opened_at=start, server="flow-bad")
+        good = await open_account(runtime, tenant, login="5102", opened_at=start, server="flow-bad")
+        await send(
+            runtime,
+            tenant,
+            [
+                snapshot("5101", 2, start + timedelta(minutes=1), "99000"),
+                {**opened("5101", start + timedelta(minutes=2)), "seq": 3},
+                snapshot("5101", 4, start + timedelta(minutes=3), "90000"),
+                snapshot("5102", 2, start + timedelta(minutes=1), "94000"),
+            ],
+        )
+
+        async def decided() -> bool:
+            return bool(await verdicts(runtime, tenant, good.account_id))
+
+        await wait_for(decided, what="the other account's breach")
+        platform = RecordingPlatform({"server": "flow-bad"})
+
+        async def disabled() -> bool:
+            return [c.args["login"] for c in platform.calls("disable_trading")] == ["5102"]
+
+        await wait_for(disabled, what="trading to be disabled on the breached account")
+        schema = quote_schema(tenant.schema)
+
+        async def alerted() -> list[str]:
+            async with runtime.db.session(tenant) as session:
+                rows = await session.execute(
+                    text(
+                        f"SELECT detail FROM {schema}.data_quality_alerts "
+                        "WHERE kind = 'bad_event' AND account_id = :a AND closed_at IS NULL"
+                    ),
+                    {"a": bad.account_id},
+                )
+                return [r[0] for r in rows.all()]
+
+        [detail] = await wait_for(alerted, what="the bad account's alert")
+    assert "event seq 3" in detail and "account_opened twice" in detail
+    row = await state(runtime, tenant, bad.account_id)
+    assert row["evaluated_seq"] == 2 and row["status"] == "active"
+    assert await verdicts(runtime, tenant, bad.account_id) == []

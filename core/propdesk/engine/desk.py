@@ -18,9 +18,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import structlog
+
 from propdesk.engine.live import Decision, LiveAccount
 from propdesk.engine.store import DayRow, StateRow
+from propdesk.rules.events import EventError
 from propdesk.tenancy.context import TenantContext
+
+log = structlog.get_logger(__name__)
 
 #: Engine settings a desk may set in tenant.toml under ``[plugins."propdesk.engine"]``.
 STALE_AFTER_SECONDS = 120
@@ -58,6 +63,8 @@ class Slot:
     skipped: set[int] = field(default_factory=set)
     #: Operator actions already evaluated (a repeated outbox delivery adds nothing).
     operator_sources: set[str] = field(default_factory=set)
+    #: Why the account's evaluation stopped: an event in its journal it cannot take.
+    broken: str | None = None
 
 
 @dataclass
@@ -73,12 +80,14 @@ class Batch:
     late: list[tuple[int, int]] = field(default_factory=list)
     gaps: list[tuple[int, list[int]]] = field(default_factory=list)
     fresh: list[int] = field(default_factory=list)
+    #: ``(account_id, why)``: accounts whose evaluation stopped at an event it cannot take.
+    broken: list[tuple[int, str]] = field(default_factory=list)
 
     #: When the oldest of what this batch holds was evaluated (``time.monotonic()``).
     since: float | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.verdicts or self.engine_events or self.late)
+        return bool(self.changed or self.verdicts or self.engine_events or self.late or self.broken)
 
     def accounts(self) -> set[int]:
         """Every account this batch holds rows of."""
@@ -89,6 +98,7 @@ class Batch:
             | {row[0] for row in self.late}
             | {row[0] for row in self.gaps}
             | set(self.fresh)
+            | {row[0] for row in self.broken}
         )
 
     def merge(self, other: Batch) -> None:
@@ -103,13 +113,14 @@ class Batch:
         self.late += other.late
         self.gaps += other.gaps
         self.fresh += other.fresh
+        self.broken += other.broken
 
     def take(self, ids: set[int] | None = None) -> Batch:
         """Move out what concerns the accounts ``ids`` (all when ``None``) into a new batch:
         an account's rows are always written together."""
         if ids is None:
             taken, fresh = Batch(), Batch()
-            for name in ("changed", "verdicts", "engine_events", "late", "gaps", "fresh"):
+            for name in ("changed", "verdicts", "engine_events", "late", "gaps", "fresh", "broken"):
                 setattr(taken, name, getattr(self, name))
                 setattr(self, name, getattr(fresh, name))
             taken.since, self.since = self.since, None
@@ -122,6 +133,7 @@ class Batch:
         taken.late, self.late = _split(self.late, ids, _first)
         taken.gaps, self.gaps = _split(self.gaps, ids, _first)
         taken.fresh, self.fresh = _split(self.fresh, ids, lambda i: i)
+        taken.broken, self.broken = _split(self.broken, ids, _first)
         if not self:
             self.since = None
         return taken
@@ -181,6 +193,8 @@ class Desk:
         """A journalled source event: evaluate it now, or hold it until the gap before it fills."""
         slot = self.slots[account_id]
         live = slot.live
+        if slot.broken is not None:
+            return  # journalled, never evaluated: see the account's bad_event alert
         if seq <= live.seq:
             if seq in slot.skipped:
                 batch.late.append((account_id, seq))
@@ -192,16 +206,20 @@ class Desk:
                 self.gapped.add(account_id)
             return
         self._apply(batch, slot, seq, body)
-        while (following := slot.pending.pop(live.seq + 1, None)) is not None:
+        while slot.broken is None and (following := slot.pending.pop(live.seq + 1, None)):
             self._apply(batch, slot, live.seq + 1, following)
-        if not slot.pending:
+        if not slot.pending or slot.broken is not None:
             slot.gap_since = None
             self.gapped.discard(account_id)
 
     def _apply(self, batch: Batch, slot: Slot, seq: int, body: bytes) -> None:
         live = slot.live
         before = live.last_snapshot_at
-        decisions = live.apply(seq, body)
+        try:
+            decisions = live.apply(seq, body)
+        except EventError as exc:
+            self._quarantine(batch, slot, f"event seq {seq}", exc)
+            return
         slot.since_snapshot += 1
         now = datetime.now(UTC)
         slot.received_at = now
@@ -218,12 +236,32 @@ class Desk:
         self, batch: Batch, slot: Slot, kind: str, body: bytes, at: datetime, source: str | None
     ) -> None:
         live = slot.live
-        decisions = live.apply_engine_event(body)
+        if slot.broken is not None:
+            return
+        try:
+            decisions = live.apply_engine_event(body)
+        except EventError as exc:
+            self._quarantine(batch, slot, f"the engine's {kind} event", exc)
+            return
         slot.engine_count += 1
         batch.engine_events.append((live.account_id, live.seq, at, kind, body.decode(), source))
         batch.changed[live.account_id] = slot
         self._decided(batch, slot, decisions)
         self._plan(slot)
+
+    @staticmethod
+    def _quarantine(batch: Batch, slot: Slot, what: str, exc: EventError) -> None:
+        """Stop evaluating an account at an event it cannot take (a second ``account_opened``,
+        a deal before the opening): say so, and let every other account carry on."""
+        slot.broken = f"{what} cannot be evaluated: {exc.reason}"
+        log.error("engine.account_quarantined", account_id=slot.live.account_id, why=slot.broken)
+        batch.broken.append(
+            (
+                slot.live.account_id,
+                f"{slot.broken}; the account is not evaluated past it until the journal is "
+                "put right",
+            )
+        )
 
     def skip_gap(self, batch: Batch, slot: Slot) -> list[int]:
         """Give up on the missing seqs before the first held event; evaluate what waited."""

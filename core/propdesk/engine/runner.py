@@ -483,6 +483,7 @@ class Engine:
         ]
         await store.open_alerts(session, desk.schema, "late", late)
         await store.open_alerts(session, desk.schema, "gap", gaps)
+        await store.open_alerts(session, desk.schema, "bad_event", batch.broken)
         await store.close_alerts(session, desk.schema, batch.fresh, "stale")
 
     def _dispatch(self, desk: Desk, event: DomainEvent) -> None:
@@ -506,7 +507,7 @@ class Engine:
                 continue
             batch = Batch()
             for at, slot in due:
-                if desk.held(slot) or slot.pending:
+                if desk.held(slot) or slot.pending or slot.broken is not None:
                     # Stale data, or events known to be missing before this instant: decide
                     # when they arrive (an event replans the account), never on a guess.
                     continue

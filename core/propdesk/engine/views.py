@@ -45,7 +45,7 @@ Families = Mapping[str, type[RuleFamily]]
 TRADING = ("active", "paused")
 #: Statuses the engine does not leave by itself: their last decision is the explanation.
 DECIDED = ("passed", "failed", "expired")
-ALERT_KINDS = ("stale", "gap", "late", "conflict")
+ALERT_KINDS = ("stale", "gap", "late", "conflict", "bad_event")
 DEFAULT_WITHIN = Decimal(2)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
