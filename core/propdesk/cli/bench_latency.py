@@ -56,7 +56,13 @@ def breach_latency(accounts: int, rate: int, seconds: float, breaches: int, as_j
         result = asyncio.run(main())
     p50, p95, p99 = (result.percentile(q) for q in (0.5, 0.95, 0.99))
     worst = max(result.latencies_ms, default=float("nan"))
-    met = p99 <= bench_latency.TARGET_P99_MS and p50 <= bench_latency.TARGET_P50_MS
+    verdicts = ", ".join(
+        f"{name} {'meets' if value <= target else 'misses'} ≤ {target:g} ms"
+        for name, value, target in (
+            ("p50", p50, bench_latency.TARGET_P50_MS),
+            ("p99", p99, bench_latency.TARGET_P99_MS),
+        )
+    )
     console.print(
         f"{result.sent:,} updates over {result.accounts:,} accounts in {result.seconds:.1f} s "
         f"({result.achieved_rate:,.0f}/s; setup {result.setup_seconds:.1f} s); "
@@ -65,8 +71,7 @@ def breach_latency(accounts: int, rate: int, seconds: float, breaches: int, as_j
         f"{result.percentile(0.5, result.ingest_ms):.1f} ms, p99 "
         f"{result.percentile(0.99, result.ingest_ms):.1f} ms\n"
         f"breach latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms "
-        f"([bold]{'meets' if met else 'misses'}[/] the targets p50 ≤ "
-        f"{bench_latency.TARGET_P50_MS:g} ms, p99 ≤ {bench_latency.TARGET_P99_MS:g} ms)"
+        f"([bold]{verdicts}[/])"
     )
     if as_json:
         click.echo(json.dumps(result.line()))
