@@ -9,6 +9,7 @@ import json
 import socket
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -159,8 +160,13 @@ async def open_desk(
     plugins: dict[str, Any] = {"propdesk.engine": {"poll_seconds": 0}}
     if server is not None:
         plugins["recording"] = {"server": server}
-    manifest = TenantManifest.from_values(slug, plugins=plugins)
-    await apply_manifests(runtime, [manifest])
+    return await _desk_with_product(runtime, slug, plugins, product)
+
+
+async def _desk_with_product(
+    runtime: Runtime, slug: str, plugins: dict[str, Any], product: dict[str, Any]
+) -> TenantContext:
+    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
     tenant = await get_tenant(runtime, slug)
     assert tenant is not None
     with tempfile.TemporaryDirectory() as folder:
@@ -168,6 +174,35 @@ async def open_desk(
         path.write_text(json.dumps(product))
         await publish_files(runtime, tenant, [path], actor="test")
     return tenant
+
+
+async def open_mail_desk(
+    runtime: Runtime,
+    *,
+    prefix: str,
+    server_prefix: str,
+    smtp_port: int | None,
+    from_address: str,
+    product: dict[str, Any] = PRODUCT,
+    recording: dict[str, Any] | None = None,
+) -> tuple[TenantContext, RecordingPlatform]:
+    """A desk on a recording platform of its own, its e-mail sent to ``smtp_port`` (none when
+    ``None``), with ``product`` published."""
+    slug = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    server = f"{server_prefix}-{slug}"
+    plugins: dict[str, Any] = {
+        "recording": {"server": server, **(recording or {})},
+        "propdesk.engine": {"poll_seconds": 0},
+    }
+    if smtp_port is not None:
+        plugins["propdesk.email"] = {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "security": "none",
+            "from_address": from_address,
+        }
+    tenant = await _desk_with_product(runtime, slug, plugins, product)
+    return tenant, RecordingPlatform({"server": server})
 
 
 async def open_account(

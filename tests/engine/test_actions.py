@@ -8,20 +8,16 @@ sometimes twice, as the outbox may.
 from __future__ import annotations
 
 import json
-import tempfile
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from enginekit import PRODUCT, Inbox, engine_runtime, smtp
+from enginekit import PRODUCT, Inbox, engine_runtime, open_mail_desk, smtp
 from sqlalchemy import select
 
 from propdesk.audit.service import list_records
-from propdesk.catalogue.service import publish_files
 from propdesk.engine.actions import PLUGIN
 from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
 from propdesk.lifecycle.transitions import Breached, Paid, Paused, Provisioned, Resumed, Transition
@@ -30,8 +26,6 @@ from propdesk.outbox.models import OutboxEvent
 from propdesk.platforms.contract import TemporarilyUnavailable
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
-from propdesk.tenancy.manifest import TenantManifest
-from propdesk.tenancy.service import apply_manifests, get_tenant
 from propdesk.testing.platform import RecordingPlatform
 
 __all__ = ["engine_runtime", "smtp"]
@@ -101,28 +95,15 @@ class Desk:
 async def open_desk(
     runtime: Runtime, *, smtp_port: int | None = None, product: dict[str, Any] = PRODUCT
 ) -> Desk:
-    slug = f"act_{uuid.uuid4().hex[:10]}"
-    server = f"actions-{slug}"
-    plugins: dict[str, Any] = {
-        "recording": {"server": server},
-        "propdesk.engine": {"poll_seconds": 0},
-    }
-    if smtp_port is not None:
-        plugins["propdesk.email"] = {
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "security": "none",
-            "from_address": "risk@desk.example",
-            "from_name": "Desk Risk",
-        }
-    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
-    tenant = await get_tenant(runtime, slug)
-    assert tenant is not None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "product.json"
-        path.write_text(json.dumps(product))
-        await publish_files(runtime, tenant, [path], actor="test")
-    return Desk(runtime, tenant, RecordingPlatform({"server": server}))
+    tenant, platform = await open_mail_desk(
+        runtime,
+        prefix="act",
+        server_prefix="actions",
+        smtp_port=smtp_port,
+        from_address="risk@desk.example",
+        product=product,
+    )
+    return Desk(runtime, tenant, platform)
 
 
 def without_closing(product: dict[str, Any]) -> dict[str, Any]:

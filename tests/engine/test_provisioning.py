@@ -7,20 +7,14 @@ twice, as the outbox may).
 
 from __future__ import annotations
 
-import json
-import tempfile
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
-from enginekit import PRODUCT, Inbox, engine_runtime, smtp
+from enginekit import PRODUCT, Inbox, engine_runtime, open_mail_desk, smtp
 from sqlalchemy import select, text
 
-from propdesk.catalogue.service import publish_files
 from propdesk.engine.actions import PLUGIN
 from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
 from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
@@ -30,9 +24,7 @@ from propdesk.outbox.models import OutboxEvent
 from propdesk.platforms.contract import TemporarilyUnavailable
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
-from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.naming import quote_schema
-from propdesk.tenancy.service import apply_manifests, get_tenant
 from propdesk.testing.platform import RecordingPlatform
 
 __all__ = ["engine_runtime", "smtp"]
@@ -88,27 +80,15 @@ class Desk:
 
 
 async def open_desk(runtime: Runtime, *, smtp_port: int | None = None) -> Desk:
-    slug = f"prov_{uuid.uuid4().hex[:10]}"
-    server = f"provisioning-{slug}"
-    plugins: dict[str, Any] = {
-        "recording": {"server": server, "groups": [p["group"] for p in PRODUCT["phases"]]},
-        "propdesk.engine": {"poll_seconds": 0},
-    }
-    if smtp_port is not None:
-        plugins["propdesk.email"] = {
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "security": "none",
-            "from_address": "accounts@desk.example",
-        }
-    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
-    tenant = await get_tenant(runtime, slug)
-    assert tenant is not None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "product.json"
-        path.write_text(json.dumps(PRODUCT))
-        await publish_files(runtime, tenant, [path], actor="test")
-    return Desk(runtime, tenant, RecordingPlatform({"server": server}))
+    tenant, platform = await open_mail_desk(
+        runtime,
+        prefix="prov",
+        server_prefix="provisioning",
+        smtp_port=smtp_port,
+        from_address="accounts@desk.example",
+        recording={"groups": [p["group"] for p in PRODUCT["phases"]]},
+    )
+    return Desk(runtime, tenant, platform)
 
 
 async def test_a_paid_challenge_gets_one_account_and_the_trader_its_password_once(

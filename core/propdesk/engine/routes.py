@@ -378,7 +378,9 @@ async def list_alerts(
         str | None,
         QueryParameter(name="open", description="true: open alerts only; false: closed only."),
     ] = None,
-    kind: Annotated[str | None, QueryParameter(description="stale, gap, late or conflict.")] = None,
+    kind: Annotated[
+        str | None, QueryParameter(description="stale, gap, late, conflict or bad_event.")
+    ] = None,
     limit: Annotated[
         str | None, QueryParameter(description="At most this many alerts (1 to 500; 100).")
     ] = None,
