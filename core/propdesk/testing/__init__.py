@@ -4,5 +4,9 @@ Fixtures: ``propdesk_urls`` (PostgreSQL and Redis: the machine's own at 127.0.0.
 reachable, embedded ones otherwise; override with ``PROPDESK_TEST_DATABASE_URL`` and
 ``PROPDESK_TEST_REDIS_URL``), ``propdesk_settings``, ``propdesk_runtime`` (a freshly created,
 migrated database) and ``make_tenant`` (provision a tenant from manifest values).
-Later issues add contract suites that vendors run against their adapters.
+
+Contract suites that every adapter must pass, ours and vendors' alike, run against the
+vendor's own platform or simulator: ``platform_contract.PlatformContract`` for trading
+platforms (subclass it, provide a ``harness`` fixture). ``platform.RecordingPlatform`` is an
+in-memory trading platform for tests; it passes that suite.
 """
