@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from propdesk.embedded import ServiceUrls
 from propdesk.runtime import Runtime
@@ -130,3 +131,31 @@ async def test_desk_events_reach_the_plugins_the_desk_enabled(propdesk_runtime: 
         ("evt_on", "evt_on", "desk.resumed"),
         ("evt_on", "evt_on", "desk.suspended"),
     ]
+
+
+async def test_fractional_settings_from_toml_are_applied_and_audited_exactly(
+    propdesk_runtime: Runtime, tmp_path: Path
+) -> None:
+    """``poll_seconds = 0.5`` reads as a float; the audit chain refuses floats, so the trail
+    records the decimal text as written, and the desk gets its setting."""
+    slug = unique_name("frac").lower()[:30]
+    folder = tmp_path / slug
+    folder.mkdir()
+    (folder / "tenant.toml").write_text(
+        'display_name = "Fractions"\nbase_currency = "USD"\ntimezone = "UTC"\n'
+        '[plugins."propdesk.engine"]\npoll_seconds = 0.5\n'
+    )
+    manifests = service.load_manifests(tmp_path, propdesk_runtime)
+    report = await service.apply_manifests(propdesk_runtime, manifests)
+    assert report.tenants[0].created
+    tenant = await service.get_tenant(propdesk_runtime, slug)
+    assert tenant is not None
+    assert tenant.settings_for("propdesk.engine")["poll_seconds"] == 0.5
+    async with propdesk_runtime.db.owner_engine.connect() as conn:
+        after = await conn.scalar(
+            text(
+                "SELECT after FROM propdesk.audit_log WHERE target = :t ORDER BY seq DESC LIMIT 1"
+            ),
+            {"t": f"tenant:{slug}"},
+        )
+    assert after["plugins"]["propdesk.engine"]["poll_seconds"] == "0.5"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -184,11 +185,23 @@ async def _apply_one(runtime: Runtime, manifest: TenantManifest, actor: str) -> 
     return result
 
 
+def _exact(value: Any) -> Any:
+    """Settings as the audit trail and the desk events carry them: a TOML float
+    (``poll_seconds = 0.5``) as the decimal text it was written as, since both refuse floats."""
+    if isinstance(value, float):
+        return str(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
 async def _upsert_registry(
     session: AsyncSession, manifest: TenantManifest, result: TenantChanges
 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     values = _row_values(manifest)
-    after = {**values, "plugins": manifest.plugins}
+    after = {**values, "plugins": _exact(manifest.plugins)}
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == manifest.slug))
     if tenant is None:
         tenant = Tenant(slug=manifest.slug, schema_name=schema_for(manifest.slug), **values)
@@ -213,7 +226,7 @@ async def _upsert_registry(
         )
     }
     if before is not None:
-        before["plugins"] = {name: row.settings for name, row in rows.items()}
+        before["plugins"] = _exact({name: row.settings for name, row in rows.items()})
     for name, settings in manifest.plugins.items():
         row = rows.pop(name, None)
         if row is None:

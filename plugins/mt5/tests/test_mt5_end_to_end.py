@@ -1,0 +1,266 @@
+"""End to end on the MT5 simulator: a paid challenge is provisioned there (the trader's password
+arrives by e-mail and opens the account), the engine polls it, the trader's position loses more
+than the daily limit on a price move, the engine fails the challenge, and trading is disabled on
+the simulator. Prints the time from the breaching price move to trading disabled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiosmtpd.controller import Controller
+from mt5kit import GROUP, PASSWORD_ENV, Wire, adapter_settings
+from sqlalchemy import text
+
+from propdesk.catalogue.service import publish_files
+from propdesk.engine.provisioning import provision_account
+from propdesk.engine.runner import Engine, EngineConfig
+from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
+from propdesk.lifecycle.transitions import Paid
+from propdesk.runtime import Runtime
+from propdesk.tenancy.context import TenantContext
+from propdesk.tenancy.manifest import TenantManifest
+from propdesk.tenancy.naming import quote_schema
+from propdesk.tenancy.service import apply_manifests, get_tenant, set_status
+from propdesk.testing.services import unique_name
+from propdesk_mt5.protocol import Rights
+from propdesk_mt5.simulator import RunningSimulator
+
+T = TypeVar("T")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+TRADER = "ana@traders.example"
+PRODUCT: dict[str, Any] = {
+    "code": "mt5-two-step",
+    "name": "Two-step on MT5",
+    "currency": "USD",
+    "trading_day": {"time": "00:00", "timezone": "Europe/Prague"},
+    "sizes": [{"code": "100k", "balance": "100000", "prices": {"USD": "540.00"}}],
+    "payout": {"split_percent": "80", "cadence": "on_demand"},
+    "phases": [
+        {
+            "code": "phase1",
+            "name": "Phase 1",
+            "kind": "evaluation",
+            "platform": "mt5",
+            "group": GROUP,
+            "leverage": 100,
+            "rules": [
+                {
+                    "family": "daily_loss",
+                    "params": {"amount": {"percent": "5", "of": "initial_balance"}},
+                },
+                {
+                    "family": "max_loss",
+                    "params": {"amount": {"percent": "10", "of": "initial_balance"}},
+                },
+                {
+                    "family": "profit_target",
+                    "params": {"amount": {"percent": "10", "of": "initial_balance"}},
+                },
+            ],
+        }
+    ],
+}
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        body = message.get_body(("plain",))
+        self.texts.append(body.get_content() if body is not None else "")
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[int, Inbox]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    found = Inbox()
+    controller = Controller(found, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, found
+    finally:
+        controller.stop()
+
+
+async def wait_for(check: Callable[[], Awaitable[T]], what: str, timeout: float = 20) -> T:
+    deadline = time.monotonic() + timeout
+    while not (value := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.01)
+    return value
+
+
+@contextlib.asynccontextmanager
+async def running_engine(runtime: Runtime, slug: str) -> AsyncIterator[Engine]:
+    engine = Engine(runtime, EngineConfig(desks=frozenset({slug}), poll_tick_seconds=0.05))
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        await wait_for(lambda: _now(engine.ready.is_set()), "the engine to be ready")
+        yield engine
+    finally:
+        stop.set()
+        await task
+        await engine.close()
+
+
+async def _now(value: bool) -> bool:
+    return value
+
+
+async def mt5_desk(runtime: Runtime, sim: RunningSimulator, smtp_port: int) -> TenantContext:
+    slug = unique_name("mt5e2e").lower()[:30]
+    plugins = {
+        "mt5": adapter_settings(sim),
+        "propdesk.engine": {"poll_seconds": 0.1},
+        "propdesk.email": {
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "security": "none",
+            "from_address": "desk@aurora.example",
+        },
+    }
+    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
+    tenant = await get_tenant(runtime, slug)
+    assert tenant is not None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "product.json"
+        path.write_text(json.dumps(PRODUCT))
+        await publish_files(runtime, tenant, [path], actor="test")
+    return tenant
+
+
+async def paid_challenge(runtime: Runtime, tenant: TenantContext) -> int:
+    async with runtime.db.unit_of_work(tenant) as session:
+        challenge = await open_challenge(
+            session,
+            runtime.queue,
+            product_code=PRODUCT["code"],
+            size="100k",
+            addons=[],
+            trader_email=TRADER,
+            trader_name="Ana Trader",
+            actor="test",
+        )
+        await apply_transition(
+            session, runtime.queue, challenge.id, Paid(at=datetime.now(UTC)), actor="test"
+        )
+        return int(challenge.id)
+
+
+async def status(runtime: Runtime, tenant: TenantContext, challenge_id: int) -> str:
+    async with runtime.db.session(tenant) as session:
+        _, challenge = await load_challenge(session, challenge_id)
+        return str(challenge.status)
+
+
+async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
+    propdesk_runtime: Runtime,
+    sim: RunningSimulator,
+    inbox: tuple[int, Inbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime, (smtp_port, mail) = propdesk_runtime, inbox
+    monkeypatch.setenv(PASSWORD_ENV, sim.manager[1])
+    await sim.control.set_prices({"EURUSD": "1.10000"})
+    tenant = await mt5_desk(runtime, sim, smtp_port)
+    try:
+        challenge_id = await paid_challenge(runtime, tenant)
+        provisioned = await provision_account(runtime, tenant, challenge_id)
+        assert provisioned is not None and provisioned.account.startswith("mt5:")
+        login = provisioned.account.split(":", 1)[1]
+        assert await status(runtime, tenant, challenge_id) == "active"
+
+        # The trader got the password, once, and it opens the account on the server.
+        [letter] = mail.texts
+        found = re.search(r"Password:\s+(\S+)", letter)
+        assert found is not None and login in letter
+        wire = Wire(sim.url)
+        await wire.login()
+        checked = await wire.get(
+            "user/check_password", login=login, type="main", password=found.group(1)
+        )
+        await wire.aclose()
+        assert checked["retcode"] == "0 Done"
+        account = await sim.control.account(login)
+        assert Decimal(account["user"]["Balance"]) == Decimal("100000")
+
+        async with running_engine(runtime, tenant.slug):
+            # The engine polls the account: its opening reaches the journal.
+            await wait_for(
+                lambda: _journalled(runtime, tenant, provisioned.account_id),
+                "the account's opening in the journal",
+            )
+            # The trader buys 10 lots; a 60-pip fall costs 6,000 (6%) against a 5% daily limit.
+            filled = await sim.control.open_order(int(login), "EURUSD", "buy", "10")
+            assert filled["retcode"].startswith("10009")
+            await wait_for(lambda: _deals(runtime, tenant, provisioned.account_id), "the deal")
+            moved = time.perf_counter()
+            await sim.control.set_prices({"EURUSD": "1.09400"})
+            await wait_for(lambda: _disabled(sim, login), "trading disabled on the simulator")
+            latency_ms = (time.perf_counter() - moved) * 1000
+            print(f"\nbreaching price move to trading disabled on MT5: {latency_ms:.0f} ms")
+
+        assert await status(runtime, tenant, challenge_id) == "failed"
+        async with runtime.db.session(tenant) as session:
+            rule = await session.scalar(
+                text(
+                    f"SELECT rule FROM {quote_schema(tenant.schema)}.account_verdicts "
+                    "WHERE account_id = :a AND event = 'breached'"
+                ),
+                {"a": provisioned.account_id},
+            )
+        assert rule == "daily_loss"
+        refused = await sim.control.open_order(int(login), "EURUSD", "buy", "1")
+        assert refused["retcode"].startswith("10017")  # Trade disabled
+    finally:
+        await set_status(runtime, tenant.slug, "suspended", "test")
+
+
+async def _journalled(runtime: Runtime, tenant: TenantContext, account_id: int) -> bool:
+    async with runtime.db.session(tenant) as session:
+        found = await session.scalar(
+            text(
+                f"SELECT count(*) FROM {quote_schema(tenant.schema)}.account_events "
+                "WHERE account_id = :a"
+            ),
+            {"a": account_id},
+        )
+    return bool(found)
+
+
+async def _deals(runtime: Runtime, tenant: TenantContext, account_id: int) -> bool:
+    async with runtime.db.session(tenant) as session:
+        found = await session.scalar(
+            text(
+                f"SELECT count(*) FROM {quote_schema(tenant.schema)}.account_events "
+                "WHERE account_id = :a AND type = 'deal'"
+            ),
+            {"a": account_id},
+        )
+    return bool(found)
+
+
+async def _disabled(sim: RunningSimulator, login: str) -> bool:
+    rights = int((await sim.control.account(login))["rights"])
+    return bool(rights & Rights.TRADE_DISABLED)
