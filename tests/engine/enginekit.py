@@ -6,22 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from propdesk.catalogue.product import content_hash
@@ -39,36 +35,16 @@ from propdesk.tenancy.naming import quote_schema
 from propdesk.tenancy.service import apply_manifests, get_tenant, list_tenants, set_status
 from propdesk.testing.platform import RecordingPlatform, recording_plugin
 from propdesk.testing.services import unique_name
+from propdesk.testing.smtp import Inbox, running_smtp
 
 T = TypeVar("T")
 
 
 # -- a real SMTP server (aiosmtpd) on a free local port ------------------------------------------
-@dataclass
-class Inbox:
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append((list(envelope.rcpt_tos), cast(EmailMessage, message)))
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.received if address.lower() in (r.lower() for r in rcpt)]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, Inbox]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, inbox
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server.port, server.inbox
 
 
 #: A two-step-like phase: 5% daily loss from the day-start balance, 10% static max loss,

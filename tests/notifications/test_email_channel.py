@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from smtp_inbox import SmtpServer, free_port
 
 from propdesk.errors import InvalidInput, ManifestError
 from propdesk.notifications import (
@@ -26,6 +25,7 @@ from propdesk.plugins.manager import PluginHost
 from propdesk.settings import Settings
 from propdesk.tenancy.context import TenantContext
 from propdesk.tenancy.manifest import parse_manifest
+from propdesk.testing.smtp import SmtpServer, free_port
 
 TRADER = "trader@example.com"
 RISK = "risk.officer@example.com"

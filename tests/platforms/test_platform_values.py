@@ -153,3 +153,17 @@ def test_errors_are_typed_and_keep_the_vendors_code() -> None:
     assert refused.problem_extra == {"platform_code": "10019"}
     assert PlatformError("odd").problem_extra == {}
     assert str(refused) == "not enough money"
+
+
+@pytest.mark.parametrize("length", [8, 12, 16])
+def test_trader_passwords_meet_the_strictest_platform_rule(length: int) -> None:
+    from propdesk.platforms.passwords import SPECIALS, trader_password
+
+    made = {trader_password(length) for _ in range(50)}
+    assert len(made) == 50, "random, not repeated"
+    for password in made:
+        assert len(password) == length
+        assert any(c.islower() for c in password) and any(c.isupper() for c in password)
+        assert any(c.isdigit() for c in password) and any(c in SPECIALS for c in password)
+    with pytest.raises(ValueError, match="8 to 16"):
+        trader_password(7)

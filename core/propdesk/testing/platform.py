@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import string
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -54,6 +53,7 @@ from propdesk.platforms.contract import (
     TemporarilyUnavailable,
     check_reference,
 )
+from propdesk.platforms.passwords import trader_password
 from propdesk.plugins.markers import hookimpl
 from propdesk.rules.events import AccountOpened, BalanceOperation, Deal, Snapshot
 from propdesk.rules.money import CENT, DECIMAL_STRING, ZERO
@@ -171,15 +171,6 @@ class _Platform:
 
 
 _SERVERS: dict[str, _Platform] = {}
-
-
-def _password() -> str:
-    """12 characters with a lower, an upper, a digit and a special (MT5's rule)."""
-    classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "#@!$%")
-    chars = [secrets.choice(c) for c in classes]
-    chars += [secrets.choice(string.ascii_letters + string.digits) for _ in range(8)]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -315,6 +306,10 @@ class RecordingPlatform:
     def trading_enabled(self, login: str) -> bool:
         return self._account(login).trading_enabled
 
+    def check_password(self, login: str, password: str) -> bool:
+        """Whether ``password`` is the account's trader password now."""
+        return secrets.compare_digest(self._account(login).password, password)
+
     def login_for(self, reference: str) -> str | None:
         """The login of the account created with ``reference``, if any."""
         return self._platform.by_reference.get(reference)
@@ -342,7 +337,7 @@ class RecordingPlatform:
         platform = self._platform
         for login in logins:
             spec = AccountSpec(f"bulk-{login}"[:24], group, 100, balance, "USD", login, "")
-            account = _Account(login, _password(), spec, balance)
+            account = _Account(login, trader_password(), spec, balance)
             account.journal.append(AccountOpened(platform.now, balance))
             platform.accounts[login] = account
 
@@ -522,13 +517,13 @@ class RecordingPlatform:
                     f"reference {spec.reference} created account {login} with other values",
                     vendor_code="reference_reused",
                 )
-            account.password = _password()  # the first one never reached anybody
+            account.password = trader_password()  # the first one never reached anybody
             return OpenedAccount(login, account.password, platform.name)
         if platform.groups is not None and spec.group not in platform.groups:
             raise Refused(f"unknown group {spec.group!r}", vendor_code="unknown_group")
         login = str(platform.next_login)
         platform.next_login += 1
-        account = _Account(login, _password(), spec, spec.initial_balance)
+        account = _Account(login, trader_password(), spec, spec.initial_balance)
         account.operations[spec.reference] = BalanceResult(
             login, spec.reference, spec.initial_balance, platform.deal_id(), platform.now
         )

@@ -125,6 +125,10 @@ class PlatformHarness(Protocol):
         """The account's balance as the platform holds it."""
         ...
 
+    async def password_works(self, login: str, password: str) -> bool:
+        """Whether the platform accepts ``password`` as the trader's password of ``login``."""
+        ...
+
     async def fail_next(self, command: str) -> None:
         """The platform fails the next call of the contract method ``command`` (``deposit``,
         ``withdraw``, ``create_account``, ``events``, ``account_state``, ``disable_trading``,
@@ -223,6 +227,7 @@ class PlatformContract:
         assert opened.login and opened.server
         assert opened.password, "the password is delivered by create_account"
         assert opened.password not in repr(opened)
+        assert await harness.password_works(opened.login, opened.password)
         state = await adapter.account_state(opened.login)
         assert state.login == opened.login
         assert state.balance == state.equity == INITIAL_BALANCE
@@ -251,6 +256,8 @@ class PlatformContract:
             assert first.password != retried.password
         # The first password never reached anybody: each call sets and delivers a new one.
         assert retried.password and again.password and retried.password != again.password
+        assert await harness.password_works(again.login, again.password), "the last one works"
+        assert not await harness.password_works(retried.login, retried.password)
         assert await harness.balance(retried.login) == INITIAL_BALANCE, "funded once"
         events, _ = await _drain(adapter, retried.login)
         assert len([e for e in events if isinstance(e, AccountOpened)]) == 1
@@ -618,6 +625,9 @@ class RecordingHarness:
 
     async def balance(self, login: str) -> Decimal:
         return self.platform.state(login).balance
+
+    async def password_works(self, login: str, password: str) -> bool:
+        return self.platform.check_password(login, password)
 
     async def fail_next(self, command: str) -> None:
         self.platform.fail_next(command=command)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -19,6 +19,9 @@ from propdesk.testing.services import (
     test_services,
     unique_name,
 )
+
+if TYPE_CHECKING:
+    from propdesk.testing.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +69,16 @@ async def propdesk_runtime(
     ) as runtime:
         await migrate_shared(runtime.db, runtime.host)
         yield runtime
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port for one test; ``.inbox`` holds what arrived
+    (``inbox.to(address)``). Needs ``aiosmtpd``."""
+    from propdesk.testing.smtp import running_smtp
+
+    with running_smtp() as server:
+        yield server
 
 
 MakeTenant = Callable[..., Awaitable[TenantContext]]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
-import string
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -30,6 +28,7 @@ from propdesk.platforms.contract import (
     TemporarilyUnavailable,
     check_reference,
 )
+from propdesk.platforms.passwords import trader_password
 from propdesk_mt5.client import MT5Client
 from propdesk_mt5.errors import (
     AuthError,
@@ -61,15 +60,6 @@ NOT_TRADING = Rights.TRADE_DISABLED | Rights.READONLY
 
 def tag(reference: str) -> str:
     return TAG + check_reference(reference)
-
-
-def _password() -> str:
-    """12 characters with a lower, an upper, a digit and a special: MT5's password rule."""
-    pools = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "#@!$%&*")
-    chars = [secrets.choice(pool) for pool in pools]
-    chars += [secrets.choice(string.ascii_letters + string.digits) for _ in range(8)]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
 
 
 @contextlib.contextmanager
@@ -143,15 +133,15 @@ class MT5Platform:
                     f"{found.get('Leverage')}, not {spec.leverage}",
                     vendor_code="reference_reused",
                 )
-            password = _password()  # the first one never reached anybody
+            password = trader_password()  # the first one never reached anybody
             with _mapped(login):
                 await client.change_password(login, password)
         else:
-            password = _password()
+            password = trader_password()
             first, _, last = spec.trader_name.partition(" ")
             fields = {
                 "PassMain": password,
-                "PassInvestor": _password(),
+                "PassInvestor": trader_password(),
                 "FirstName": first,
                 "LastName": last,
                 "Email": spec.trader_email,

@@ -46,7 +46,8 @@ def check(tenant: str) -> None:
                 logins = await client.user_logins(group)
                 lines.append(f"group {group} (for {name}): {len(logins)} accounts")
         except MT5Error as exc:
-            lines.append(f"[red]refused: {exc}[/]")
+            hint = " (check the manager login and its API password)" if exc.code == 1001 else ""
+            lines.append(f"[red]refused: {exc}{hint}[/]")
             for line in lines:
                 console.print(line)
             sys.exit(1)

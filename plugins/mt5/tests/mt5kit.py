@@ -136,6 +136,17 @@ class MT5Harness:
     async def balance(self, login: str) -> Decimal:
         return Decimal((await self.control.account(login))["user"]["Balance"])
 
+    async def password_works(self, login: str, password: str) -> bool:
+        wire = Wire(self.sim.url)
+        try:
+            await wire.login()
+            answer = await wire.get(
+                "user/check_password", login=login, type="main", password=password
+            )
+        finally:
+            await wire.aclose()
+        return bool(answer["retcode"] == "0 Done")
+
     async def fail_next(self, command: str) -> None:
         await self.control.add_fault(COMMAND_PATHS[command], "retcode", retcode="10 No connection")
 

@@ -9,32 +9,32 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiosmtpd.controller import Controller
 from mt5kit import GROUP, PASSWORD_ENV, Wire, adapter_settings
 from sqlalchemy import text
 
 from propdesk.catalogue.service import publish_files
+from propdesk.engine.poller import poll_account
 from propdesk.engine.provisioning import provision_account
 from propdesk.engine.runner import Engine, EngineConfig
 from propdesk.lifecycle.service import apply_transition, load_challenge, open_challenge
 from propdesk.lifecycle.transitions import Paid
+from propdesk.platforms.contract import PlatformError
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
 from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.naming import quote_schema
 from propdesk.tenancy.service import apply_manifests, get_tenant, set_status
 from propdesk.testing.services import unique_name
+from propdesk.testing.smtp import SmtpServer
 from propdesk_mt5.protocol import Rights
 from propdesk_mt5.simulator import RunningSimulator
 
@@ -74,31 +74,6 @@ PRODUCT: dict[str, Any] = {
         }
     ],
 }
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        body = message.get_body(("plain",))
-        self.texts.append(body.get_content() if body is not None else "")
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[int, Inbox]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    found = Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, found
-    finally:
-        controller.stop()
 
 
 async def wait_for(check: Callable[[], Awaitable[T]], what: str, timeout: float = 20) -> T:
@@ -177,10 +152,10 @@ async def status(runtime: Runtime, tenant: TenantContext, challenge_id: int) -> 
 async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
     propdesk_runtime: Runtime,
     sim: RunningSimulator,
-    inbox: tuple[int, Inbox],
+    smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    runtime, (smtp_port, mail) = propdesk_runtime, inbox
+    runtime, smtp_port = propdesk_runtime, smtp_server.port
     monkeypatch.setenv(PASSWORD_ENV, sim.manager[1])
     await sim.control.set_prices({"EURUSD": "1.10000"})
     tenant = await mt5_desk(runtime, sim, smtp_port)
@@ -192,7 +167,9 @@ async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
         assert await status(runtime, tenant, challenge_id) == "active"
 
         # The trader got the password, once, and it opens the account on the server.
-        [letter] = mail.texts
+        [mail] = smtp_server.inbox.to(TRADER)
+        body = mail.get_body(("plain",))
+        letter = body.get_content() if body is not None else ""
         found = re.search(r"Password:\s+(\S+)", letter)
         assert found is not None and login in letter
         wire = Wire(sim.url)
@@ -214,7 +191,9 @@ async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
             # The trader buys 10 lots; a 60-pip fall costs 6,000 (6%) against a 5% daily limit.
             filled = await sim.control.open_order(int(login), "EURUSD", "buy", "10")
             assert filled["retcode"].startswith("10009")
-            await wait_for(lambda: _deals(runtime, tenant, provisioned.account_id), "the deal")
+            await wait_for(
+                lambda: _journalled(runtime, tenant, provisioned.account_id, "deal"), "the deal"
+            )
             moved = time.perf_counter()
             await sim.control.set_prices({"EURUSD": "1.09400"})
             await wait_for(lambda: _disabled(sim, login), "trading disabled on the simulator")
@@ -237,26 +216,17 @@ async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
         await set_status(runtime, tenant.slug, "suspended", "test")
 
 
-async def _journalled(runtime: Runtime, tenant: TenantContext, account_id: int) -> bool:
+async def _journalled(
+    runtime: Runtime, tenant: TenantContext, account_id: int, kind: str | None = None
+) -> bool:
+    """Whether the account's journal holds an event (of type ``kind``, if given)."""
     async with runtime.db.session(tenant) as session:
         found = await session.scalar(
             text(
                 f"SELECT count(*) FROM {quote_schema(tenant.schema)}.account_events "
-                "WHERE account_id = :a"
+                "WHERE account_id = :a AND (CAST(:k AS text) IS NULL OR type = :k)"
             ),
-            {"a": account_id},
-        )
-    return bool(found)
-
-
-async def _deals(runtime: Runtime, tenant: TenantContext, account_id: int) -> bool:
-    async with runtime.db.session(tenant) as session:
-        found = await session.scalar(
-            text(
-                f"SELECT count(*) FROM {quote_schema(tenant.schema)}.account_events "
-                "WHERE account_id = :a AND type = 'deal'"
-            ),
-            {"a": account_id},
+            {"a": account_id, "k": kind},
         )
     return bool(found)
 
@@ -264,3 +234,60 @@ async def _deals(runtime: Runtime, tenant: TenantContext, account_id: int) -> bo
 async def _disabled(sim: RunningSimulator, login: str) -> bool:
     rights = int((await sim.control.account(login))["rights"])
     return bool(rights & Rights.TRADE_DISABLED)
+
+
+async def test_the_poller_resumes_from_its_cursor_through_dropped_connections(
+    propdesk_runtime: Runtime,
+    sim: RunningSimulator,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The core's poller against the simulator, with the connection cut mid-poll in several
+    ways: every deal reaches the journal once, with consecutive seqs."""
+    runtime, smtp_port = propdesk_runtime, smtp_server.port
+    monkeypatch.setenv(PASSWORD_ENV, sim.manager[1])
+    await sim.control.set_prices({"EURUSD": "1.10000"})
+    tenant = await mt5_desk(runtime, sim, smtp_port)
+    try:
+        challenge_id = await paid_challenge(runtime, tenant)
+        provisioned = await provision_account(runtime, tenant, challenge_id)
+        assert provisioned is not None
+        login = provisioned.account.split(":", 1)[1]
+        faults = [
+            ("/api/deal/get_batch", "drop_after"),
+            ("/api/user/account/get", "drop_before"),
+            ("/api/deal/get_batch", "retcode"),
+            ("/api/deal/get_batch", "drop_before"),
+            ("/api/user/account/get", "drop_after"),
+        ]
+        for round_, (path, action) in enumerate(faults):
+            ticket = await sim.control.open_order(int(login), "EURUSD", "buy", "0.5")
+            await sim.control.set_prices({"EURUSD": f"1.{10000 + 7 * round_:05d}"})
+            await sim.control.close_position(int(login), ticket["position"])
+            await sim.control.add_fault(path, action, retcode="10 No connection")
+            for _ in range(3):  # the poller's next rounds
+                with contextlib.suppress(PlatformError):
+                    await poll_account(runtime, tenant, provisioned.account_id, "mt5", login)
+        async with runtime.db.session(tenant) as session:
+            rows = (
+                await session.execute(
+                    text(
+                        f"SELECT seq, type, body FROM {quote_schema(tenant.schema)}.account_events"
+                        " WHERE account_id = :a ORDER BY seq"
+                    ),
+                    {"a": provisioned.account_id},
+                )
+            ).all()
+        journalled = [json.loads(r.body)["id"] for r in rows if r.type == "deal"]
+        on_server = [
+            str(d["Deal"])
+            for d in (await sim.control.snapshot())["deals"]
+            if str(d["Login"]) == login and d["Action"] in ("0", "1")
+        ]
+        assert sorted(journalled, key=int) == sorted(on_server, key=int)
+        assert len(on_server) == 2 * len(faults)
+        assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+        faulted = [r for r in await sim.control.requests() if r.get("fault")]
+        assert len(faulted) == len(faults), "every injected fault was met"
+    finally:
+        await set_status(runtime, tenant.slug, "suspended", "test")

@@ -1,13 +1,18 @@
-"""A real SMTP server (aiosmtpd) on a free local port, recording what it receives."""
+"""A real SMTP server (aiosmtpd) on a free local port, recording what it receives. Test support:
+``running_smtp()`` starts one, the ``smtp_server`` fixture gives one per test. Needs
+``aiosmtpd`` (in Propdesk's ``test`` extra)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
@@ -62,6 +67,11 @@ class Inbox:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages delivered to ``address`` (any case), in order."""
+        wanted = address.lower()
+        return [r.message for r in self.received if wanted in (a.lower() for a in r.recipients)]
+
     def authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
     ) -> AuthResult:
@@ -77,3 +87,23 @@ class SmtpServer:
     host: str
     port: int
     inbox: Inbox
+
+
+@contextlib.contextmanager
+def running_smtp(inbox: Inbox | None = None) -> Iterator[SmtpServer]:
+    """An SMTP server on 127.0.0.1 and a free port, delivering into ``inbox``; AUTH (LOGIN,
+    PLAIN) is offered without TLS and checked against ``inbox.accounts``."""
+    inbox = inbox if inbox is not None else Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        server_hostname="mx.test",
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", controller.port, inbox)
+    finally:
+        controller.stop()
