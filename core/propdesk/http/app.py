@@ -37,6 +37,7 @@ CORE_ROUTE_MODULES = (
     "propdesk.tenancy.routes",
     "propdesk.catalogue.routes",
     "propdesk.lifecycle.routes",
+    "propdesk.ledger.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",
 )

@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.calendar", "propdesk.rules.calendar_plugin"),
     ("propdesk.email", "propdesk.notifications.plugin"),
     ("propdesk.lifecycle", "propdesk.lifecycle.plugin"),
+    ("propdesk.ledger", "propdesk.ledger.plugin"),
     ("propdesk.engine", "propdesk.engine.plugin"),
     ("propdesk.actions", "propdesk.engine.actions"),
 )
