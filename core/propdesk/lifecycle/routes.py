@@ -6,15 +6,18 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.access.permissions import requires
 from propdesk.errors import FieldProblem, InvalidInput, Unauthenticated
 from propdesk.http.deps import PrincipalDep, RuntimeDep, SessionDep
+from propdesk.idempotency.http import idempotent
 from propdesk.lifecycle import machine, service
 from propdesk.lifecycle.models import ChallengeRow
+from propdesk.runtime import Runtime
 
 TAGS = ["challenges"]
 READ = requires("challenges", "read")
@@ -120,15 +123,33 @@ async def get_challenge(session: SessionDep, challenge_id: FromPath[int]) -> Cha
     tags=TAGS,
 )
 async def operate_challenge(
+    request: Request[Any, Any, Any],
     runtime: RuntimeDep,
     session: SessionDep,
     principal: PrincipalDep,
     challenge_id: FromPath[int],
     data: JSONBody[dict[str, Any]],
-) -> ChallengeView:
-    """Reinstate, extend (``days``), advance or re-bind (``version``) with a ``reason``."""
+) -> Response[ChallengeView]:
+    """Reinstate, extend (``days``), advance or re-bind (``version``) with a ``reason``. With an
+    ``Idempotency-Key``, a repeat of the request is answered without acting twice."""
     if principal is None:
         raise Unauthenticated("sign in first")
+    return await idempotent(
+        request,
+        session,
+        principal.actor,
+        lambda: _operate(runtime, session, principal.actor, challenge_id, data),
+        required=False,
+    )
+
+
+async def _operate(
+    runtime: Runtime,
+    session: AsyncSession,
+    actor: str,
+    challenge_id: int,
+    data: dict[str, Any],
+) -> ChallengeView:
     action = data.get("action")
     if not isinstance(action, str):
         raise InvalidInput(
@@ -141,7 +162,7 @@ async def operate_challenge(
         challenge_id,
         action=action,
         reason=data.get("reason") or "",
-        actor=principal.actor,
+        actor=actor,
         days=data.get("days"),
         version=data.get("version"),
     )

@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.email", "propdesk.notifications.plugin"),
     ("propdesk.lifecycle", "propdesk.lifecycle.plugin"),
     ("propdesk.ledger", "propdesk.ledger.plugin"),
+    ("propdesk.idempotency", "propdesk.idempotency.plugin"),
     ("propdesk.engine", "propdesk.engine.plugin"),
     ("propdesk.actions", "propdesk.engine.actions"),
 )
