@@ -1,0 +1,1 @@
+"""Orders: traders buy challenges, resets and retries, with coupons."""
