@@ -1,0 +1,1 @@
+"""Traders: the desk's customers, who buy challenges and trade them."""
