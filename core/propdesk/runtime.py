@@ -50,9 +50,9 @@ async def open_runtime(
             await ensure_migrated(db, host)
         yield runtime
     finally:
-        from propdesk.platforms.desk import close_desk_platforms
+        from propdesk.plugins.desk import close_desk_components
 
-        await close_desk_platforms(host)
+        await close_desk_components(host)
         await runtime.queue.close()
         await db.dispose()
 

@@ -52,7 +52,7 @@ from propdesk.notifications.templates import Message, risk_message, trader_messa
 from propdesk.outbox.models import OutboxDelivery
 from propdesk.outbox.service import emit
 from propdesk.platforms.contract import AccountNotFound, PlatformAdapter, Refused
-from propdesk.platforms.desk import desk_platform
+from propdesk.plugins.desk import desk_platform
 from propdesk.plugins.markers import hookimpl
 
 if TYPE_CHECKING:

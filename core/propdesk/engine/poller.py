@@ -18,7 +18,7 @@ import structlog
 from propdesk.engine import store
 from propdesk.engine.ingest import append, engine_stream, prepare
 from propdesk.platforms.contract import PlatformError
-from propdesk.platforms.desk import desk_platform
+from propdesk.plugins.desk import desk_platform
 
 if TYPE_CHECKING:
     from propdesk.runtime import Runtime

@@ -40,7 +40,7 @@ from propdesk.notifications import (
 )
 from propdesk.notifications.templates import credentials_message
 from propdesk.platforms.contract import AccountSpec, OpenedAccount
-from propdesk.platforms.desk import desk_platform
+from propdesk.plugins.desk import desk_platform
 
 if TYPE_CHECKING:
     from propdesk.runtime import Runtime

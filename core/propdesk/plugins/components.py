@@ -5,8 +5,8 @@ keys each kind by ``code``; two components of one kind with the same code abort 
 methods each kind must implement are pinned down by that kind's contract suite in
 ``propdesk.testing``, which vendors run against their own adapters.
 
-``PlatformAdapter`` is defined with its value types and errors in ``propdesk.platforms.contract``
-and re-exported here.
+``PlatformAdapter`` is defined with its value types and errors in ``propdesk.platforms.contract``,
+``PaymentProvider`` in ``propdesk.payments.contract``; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from propdesk.payments.contract import PaymentProvider
 from propdesk.platforms.contract import PlatformAdapter
 
 if TYPE_CHECKING:
@@ -56,10 +57,6 @@ class RuleFamily(Component, Protocol):
 
 class KycProvider(Component, Protocol):
     """Verifies traders' identity (Sumsub, ...)."""
-
-
-class PaymentProvider(Component, Protocol):
-    """Takes traders' payments for orders and handles refunds and disputes (Stripe, ...)."""
 
 
 class PayoutRail(Component, Protocol):

@@ -21,7 +21,7 @@ def check(tenant: str) -> None:
 
     Exits 1 when the server cannot be reached or refuses the manager."""
     from propdesk.cli.common import console, run
-    from propdesk.platforms.desk import desk_platform
+    from propdesk.plugins.desk import desk_platform
     from propdesk.runtime import Runtime
     from propdesk.tenancy.service import get_tenant
     from propdesk_mt5.adapter import MT5Platform

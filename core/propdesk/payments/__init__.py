@@ -1,0 +1,1 @@
+"""Payments: the contract every payment provider implements, and the core webhook endpoint."""
