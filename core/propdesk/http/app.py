@@ -38,6 +38,7 @@ CORE_ROUTE_MODULES = (
     "propdesk.catalogue.routes",
     "propdesk.lifecycle.routes",
     "propdesk.ledger.routes",
+    "propdesk.payments.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",
 )

@@ -60,6 +60,10 @@ class OrderRow(TenantBase):
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"))
     provider: Mapped[str | None] = mapped_column(String(40))
     payment_reference: Mapped[str | None] = mapped_column(String(200))
+    #: The provider's checkout the trader was sent to (Stripe ``cs_…``).
+    checkout_reference: Mapped[str | None] = mapped_column(String(200))
+    #: How much of ``total`` was refunded so far.
+    refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     created_at: Mapped[datetime] = created_at_column()
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -1,0 +1,220 @@
+"""Taking payments through a desk's payment provider: checkouts out, verified webhooks in.
+
+A webhook is verified by the provider's adapter before anything is opened; then, in one unit of
+work, its event id is recorded (a repeat stops there) and the event is acted on: a payment pays
+its order (``orders.service.mark_paid``, itself idempotent, so the sibling events that report the
+same payment change state once), an expired checkout cancels its order and gives its coupon
+back, a refund and a dispute's withdrawn funds are posted to the ledger. What was done is kept
+with the event (``outcome``) for staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from propdesk.errors import Conflict, NotFound
+from propdesk.ledger import service as ledger
+from propdesk.ledger.chart import credit, debit
+from propdesk.orders.models import OrderRow
+from propdesk.orders.service import mark_paid
+from propdesk.payments.contract import Checkout, CheckoutRequest, PaymentEvent
+from propdesk.payments.models import PaymentEventRow
+from propdesk.plugins.desk import desk_payment_provider
+from propdesk.traders.models import Trader
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from propdesk.runtime import Runtime
+    from propdesk.tenancy.context import TenantContext
+
+ORDER_PREFIX = "order:"
+
+
+def order_reference(order_id: int) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
+
+
+def order_id_of(reference: str | None) -> int | None:
+    if reference and reference.startswith(ORDER_PREFIX) and reference[6:].isdigit():
+        return int(reference[len(ORDER_PREFIX) :])
+    return None
+
+
+async def start_checkout(
+    runtime: Runtime,
+    tenant: TenantContext,
+    order_id: int,
+    *,
+    provider: str,
+    success_url: str,
+    cancel_url: str,
+) -> Checkout:
+    """A hosted checkout of a pending order (the same one when asked again)."""
+    async with runtime.db.session(tenant) as session:
+        order = await session.get(OrderRow, order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}")
+        if order.status != "pending_payment":
+            raise Conflict(f"order {order_id} is {order.status}: there is nothing to pay")
+        trader = await session.get(Trader, order.trader_id)
+        assert trader is not None
+        request = CheckoutRequest(
+            order_reference=order_reference(order.id),
+            amount=order.total,
+            currency=order.currency,
+            description=f"{order.product_code} {order.size} ({order.kind})",
+            customer_email=trader.email,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=f"checkout:{tenant.slug}:{order.id}",
+        )
+    made = await desk_payment_provider(runtime.host, tenant, provider).create_checkout(request)
+    async with runtime.db.unit_of_work(tenant) as session:
+        await session.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(checkout_reference=made.reference, provider=provider)
+        )
+    return made
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    event: PaymentEvent
+    #: The event was recorded before: nothing was done now.
+    duplicate: bool
+    outcome: str
+
+
+async def receive_webhook(
+    runtime: Runtime,
+    tenant: TenantContext,
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> Received:
+    """Verify and act on one webhook (``WebhookRejected`` when it does not verify)."""
+    adapter = desk_payment_provider(runtime.host, tenant, provider)
+    event = adapter.parse_webhook(body, headers, now=datetime.now(UTC))
+    async with runtime.db.unit_of_work(tenant) as session:
+        recorded = await session.scalar(
+            insert(PaymentEventRow)
+            .values(
+                provider=provider,
+                event_id=event.event_id,
+                kind=event.kind,
+                provider_type=event.provider_type,
+                occurred_at=event.occurred_at,
+                outcome="",
+            )
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(PaymentEventRow.event_id)
+        )
+        if recorded is None:
+            return Received(event, duplicate=True, outcome="seen before")
+        order_id, outcome = await _act(runtime, session, provider, event)
+        await session.execute(
+            update(PaymentEventRow)
+            .where(PaymentEventRow.provider == provider, PaymentEventRow.event_id == event.event_id)
+            .values(order_id=order_id, outcome=outcome)
+        )
+    return Received(event, duplicate=False, outcome=outcome)
+
+
+async def _act(
+    runtime: Runtime, session: AsyncSession, provider: str, event: PaymentEvent
+) -> tuple[int | None, str]:
+    actor = f"{provider}:webhook"
+    order = await _order(session, provider, event)
+    if event.kind == "ignored":
+        return (order.id if order else None), "ignored"
+    if order is None:
+        return None, f"no order for {event.order_reference or event.payment_reference}"
+    if event.kind == "payment.succeeded":
+        try:
+            await mark_paid(
+                session,
+                runtime.queue,
+                order.id,
+                provider=provider,
+                payment_reference=event.payment_reference or event.event_id,
+                amount=event.amount if event.amount is not None else Decimal(-1),
+                currency=event.currency or "",
+                at=event.occurred_at,
+                actor=actor,
+            )
+        except Conflict as exc:
+            # Kept for staff: the money moved, the order could not take it as it stands.
+            return order.id, f"not applied: {exc.detail}"
+        return order.id, "paid"
+    if event.kind in ("checkout.expired", "payment.failed"):
+        if order.status != "pending_payment":
+            return order.id, f"order is {order.status}: left as it is"
+        order.status = "cancelled" if event.kind == "checkout.expired" else "failed"
+        return order.id, order.status
+    if event.kind == "refund.succeeded" and event.amount is not None:
+        return order.id, await _refunded(session, order, event, actor)
+    if event.kind == "dispute.funds_withdrawn" and event.amount is not None:
+        await ledger.post(
+            session,
+            reference=f"dispute:{event.dispute_reference}:withdrawn",
+            kind="chargeback",
+            currency=order.currency,
+            lines=[debit("chargebacks", event.amount), credit("cash_at_psp", event.amount)],
+            description=f"order {order.id}: funds withdrawn for dispute {event.dispute_reference}",
+            actor=actor,
+            occurred_at=event.occurred_at,
+        )
+        return order.id, "chargeback posted"
+    if event.kind == "dispute.closed" and event.dispute_outcome == "won":
+        withdrawn = f"dispute:{event.dispute_reference}:withdrawn"
+        try:
+            await ledger.reverse(session, withdrawn, actor=actor, description="dispute won")
+        except NotFound:
+            return order.id, "dispute won (no funds had been withdrawn)"
+        return order.id, "dispute won: chargeback reversed"
+    return order.id, event.kind
+
+
+async def _order(session: AsyncSession, provider: str, event: PaymentEvent) -> OrderRow | None:
+    order_id = order_id_of(event.order_reference)
+    query = select(OrderRow).with_for_update()
+    if order_id is not None:
+        return await session.scalar(query.where(OrderRow.id == order_id))
+    if event.payment_reference:
+        return await session.scalar(
+            query.where(
+                OrderRow.provider == provider,
+                OrderRow.payment_reference == event.payment_reference,
+            )
+        )
+    return None
+
+
+async def _refunded(session: AsyncSession, order: OrderRow, event: PaymentEvent, actor: str) -> str:
+    assert event.amount is not None
+    posted = await ledger.post(
+        session,
+        reference=f"refund:{event.refund_reference}",
+        kind="refund",
+        currency=order.currency,
+        lines=[debit("refunds", event.amount), credit("cash_at_psp", event.amount)],
+        description=f"order {order.id}: refund {event.refund_reference}",
+        actor=actor,
+        occurred_at=event.occurred_at,
+    )
+    if not posted.created:
+        return "refund posted before"
+    order.refunded = order.refunded + event.amount
+    if order.refunded >= order.total:
+        order.status = "refunded"
+    return f"refund of {event.amount} posted"
