@@ -48,11 +48,20 @@ REACH: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 TAKES = {
     "awaiting_payment": {"paid", "cancelled", "rebind"},
-    "provisioning": {"provisioned", "rebind"},
-    "active": {"paused", "breached", "expired", "passed", "extend", "advance", "rebind"},
-    "funded": {"paused", "breached", "rebind"},
-    "paused": {"resumed", "breached", "expired", "extend", "advance", "rebind"},
-    "passed": {"next_phase", "rebind"},
+    "provisioning": {"provisioned", "refunded", "rebind"},
+    "active": {
+        "paused",
+        "breached",
+        "expired",
+        "passed",
+        "extend",
+        "advance",
+        "refunded",
+        "rebind",
+    },
+    "funded": {"paused", "breached", "refunded", "rebind"},
+    "paused": {"resumed", "breached", "expired", "extend", "advance", "refunded", "rebind"},
+    "passed": {"next_phase", "refunded", "rebind"},
     "failed": {"reset", "reinstate"},
     "expired": {"reset", "reinstate", "extend"},
     "cancelled": set(),
@@ -174,12 +183,12 @@ def test_a_two_step_challenge_goes_from_payment_to_funded_with_its_history() -> 
 def test_an_instant_phase_trades_as_active_and_never_passes() -> None:
     state = walk(INSTANT, "paid", "provisioned")
     assert (state.status, state.kind) == ("active", "instant")
-    assert allowed(state) == {"paused", "breached", "expired", "extend", "rebind"}
+    assert allowed(state) == {"paused", "breached", "expired", "extend", "refunded", "rebind"}
     message = refusal(state, "passed")
     assert message == (
         "cannot 'passed' an active challenge: phase 1 of 1 is instant, and only an evaluation "
-        "phase followed by another phase passes; it takes paused, breached, expired, extend, "
-        "rebind"
+        "phase followed by another phase passes; it takes paused, breached, expired, refunded, "
+        "extend, rebind"
     )
 
 
@@ -196,7 +205,7 @@ def test_a_funded_phase_never_passes_nor_expires() -> None:
     assert refusal(state, "passed").startswith("cannot 'passed' a funded challenge: a funded")
     paused = apply(state, valid("paused", after(state), state))
     assert (paused.status, paused.kind) == ("paused", "funded")
-    assert allowed(paused) == {"resumed", "breached", "rebind"}
+    assert allowed(paused) == {"resumed", "breached", "refunded", "rebind"}
     assert "a funded phase has no deadline" in refusal(paused, "expired")
     assert "a funded phase has no deadline" in refusal(paused, "extend")
     assert "only an evaluation phase followed by another phase passes" in refusal(paused, "advance")

@@ -109,7 +109,7 @@ class ChallengeLifecycle(RuleBasedStateMachine):
         if before.status == FAILED:
             assert event in {"reset", "reinstate"}
         if before.status == PASSED:
-            assert event in {"next_phase", "rebind"}
+            assert event in {"next_phase", "refunded", "rebind"}
         assert after.history[:-1] == before.history
         assert all(a is b for a, b in zip(after.history, before.history, strict=False))
         entry = after.history[-1]
@@ -133,8 +133,13 @@ class ChallengeLifecycle(RuleBasedStateMachine):
         state = self.state
         assert 0 <= state.phase < len(state.phases) and state.attempt >= 1
         assert (state.paused_by is not None) == (state.status == PAUSED)
-        no_account = state.status in {AWAITING_PAYMENT, "provisioning", CANCELLED}
-        assert (state.account is None) == no_account
+        if state.status != CANCELLED:
+            no_account = state.status in {AWAITING_PAYMENT, "provisioning"}
+            assert (state.account is None) == no_account
+        elif state.history[-1].event == "cancelled":
+            assert state.account is None  # dropped before payment: it never had one
+        else:
+            assert state.history[-1].event == "refunded"  # closed, its account kept on record
         assert state.extension_days >= 0
         if state.status == "funded":
             assert state.kind == "funded"

@@ -359,7 +359,7 @@ def _subject_column() -> Any:
 
 # -- the reactions ------------------------------------------------------------------------------
 async def _stopped(reaction: Reaction) -> None:
-    """Breached, paused, expired: trading stops (unless the challenge trades again already)."""
+    """Breached, paused, expired, refunded: trading stops (unless it trades again already)."""
     status, account, _phase, _attempt = reaction.now or await reaction.challenge_now()
     still = not (status in _TRADES and account == reaction.payload.get("account"))
     if still:
@@ -409,6 +409,7 @@ REACTIONS: dict[str, Callable[[Reaction], Awaitable[None]]] = {
     "challenge.breached": _stopped,
     "challenge.paused": _stopped,
     "challenge.expired": _stopped,
+    "challenge.refunded": _stopped,
     "challenge.resumed": _trades_again,
     "challenge.reinstate": _trades_again,
     "challenge.passed": _passed,

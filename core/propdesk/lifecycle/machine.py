@@ -9,11 +9,11 @@ extension granted, and the full history.
 Statuses, and the events each takes::
 
     awaiting_payment  paid, cancelled, rebind
-    provisioning      provisioned, rebind
-    active            paused, breached, expired, passed, extend, advance, rebind
-    funded            paused, breached, rebind
-    paused            resumed, breached, expired, extend, advance, rebind
-    passed            next_phase, rebind
+    provisioning      provisioned, refunded, rebind
+    active            paused, breached, expired, passed, extend, advance, refunded, rebind
+    funded            paused, breached, refunded, rebind
+    paused            resumed, breached, expired, extend, advance, refunded, rebind
+    passed            next_phase, refunded, rebind
     failed            reset, reinstate                (terminal)
     expired           reset, reinstate, extend        (terminal)
     cancelled         nothing                         (terminal)
@@ -54,6 +54,7 @@ from propdesk.lifecycle.transitions import (
     Paused,
     Provisioned,
     Rebind,
+    Refunded,
     Reinstate,
     Reset,
     Resumed,
@@ -73,11 +74,11 @@ PHASE_KINDS = (EVALUATION, FUNDED, INSTANT)
 #: What each status takes, before the phase has its say (see ``allowed``).
 _TAKES: dict[str, tuple[str, ...]] = {
     AWAITING_PAYMENT: ("paid", "cancelled", "rebind"),
-    PROVISIONING: ("provisioned", "rebind"),
-    ACTIVE: ("paused", "breached", "expired", "passed", "extend", "advance", "rebind"),
-    FUNDED: ("paused", "breached", "rebind"),
-    PAUSED: ("resumed", "breached", "expired", "extend", "advance", "rebind"),
-    PASSED: ("next_phase", "rebind"),
+    PROVISIONING: ("provisioned", "refunded", "rebind"),
+    ACTIVE: ("paused", "breached", "expired", "passed", "extend", "advance", "refunded", "rebind"),
+    FUNDED: ("paused", "breached", "refunded", "rebind"),
+    PAUSED: ("resumed", "breached", "expired", "extend", "advance", "refunded", "rebind"),
+    PASSED: ("next_phase", "refunded", "rebind"),
     FAILED: ("reset", "reinstate"),
     EXPIRED: ("reset", "reinstate", "extend"),
     CANCELLED: (),
@@ -227,8 +228,8 @@ def _effect(state: Challenge, t: Transition) -> Challenge:
             return _new_account(state, phase=state.phase + 1, attempt=1)
         case Reset():
             return _new_account(state, phase=state.phase, attempt=state.attempt + 1)
-        case Cancelled():
-            return replace(state, status=CANCELLED)
+        case Cancelled() | Refunded():
+            return replace(state, status=CANCELLED, paused_by=None)
         case Reinstate():
             return replace(state, status=_trading(state))
         case Extend():
@@ -270,7 +271,7 @@ def _check_fields(t: Transition) -> None:
             problem = "the platform account"
         case Paused() | Resumed() | Breached() | Expired() if not t.rule:
             problem = "the id of the rule that decided"
-        case Cancelled() if not t.reason.strip():
+        case Cancelled() | Refunded() if not t.reason.strip():
             problem = "a reason"
         case Rebind() if not t.version_hash:
             problem = "the content hash of the product version to pin"

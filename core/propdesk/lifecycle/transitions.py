@@ -103,6 +103,14 @@ class Cancelled(Transition):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Refunded(Transition):
+    """The fee was refunded or charged back: the challenge closes and its account stops."""
+
+    event = "refunded"
+    reason: str
+
+
 # -- operator actions -----------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class Reinstate(OperatorAction):
@@ -146,6 +154,7 @@ TRANSITIONS: tuple[type[Transition], ...] = (
     NextPhase,
     Reset,
     Cancelled,
+    Refunded,
     Reinstate,
     Extend,
     Advance,

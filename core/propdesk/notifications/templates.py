@@ -68,6 +68,13 @@ def trader_message(event: str, payload: Mapping[str, Any], desk: str) -> Message
                 f"The time allowed for {phase} is over and the challenge has expired.\n{why}\n\n"
                 f"Trading on the account {account} is now disabled."
             )
+        case "refunded":
+            subject = f"{desk}: your {challenge} is closed"
+            body = (
+                f"Your fee was refunded, so the challenge is closed.\n"
+                f"{payload.get('reason') or why}\n\nTrading on the account {account} is now "
+                "disabled."
+            )
         case "passed":
             subject = f"{desk}: you passed {phase} of your {challenge}"
             body = (

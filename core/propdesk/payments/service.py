@@ -4,8 +4,10 @@ A webhook is verified by the provider's adapter before anything is opened; then,
 work, its event id is recorded (a repeat stops there) and the event is acted on: a payment pays
 its order (``orders.service.mark_paid``, itself idempotent, so the sibling events that report the
 same payment change state once), an expired checkout cancels its order and gives its coupon
-back, a refund and a dispute's withdrawn funds are posted to the ledger. What was done is kept
-with the event (``outcome``) for staff.
+back, a refund and a dispute's withdrawn funds are posted to the ledger. A full refund or a lost
+dispute closes the challenge (``refunded``: its account stops trading); an open dispute freezes
+it (paused by the ``dispute`` rule) until it is won. What was done is kept with the event
+(``outcome``) for staff.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from sqlalchemy.dialects.postgresql import insert
 from propdesk.errors import Conflict, NotFound
 from propdesk.ledger import service as ledger
 from propdesk.ledger.chart import credit, debit
+from propdesk.lifecycle.machine import allowed
+from propdesk.lifecycle.service import apply_transition, load_challenge
+from propdesk.lifecycle.transitions import Paused, Refunded, Resumed, Transition
 from propdesk.orders.models import OrderRow
 from propdesk.orders.service import mark_paid
 from propdesk.payments.contract import Checkout, CheckoutRequest, PaymentEvent
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
     from propdesk.tenancy.context import TenantContext
 
 ORDER_PREFIX = "order:"
+#: The rule a disputed payment pauses a challenge by (only the dispute's end resumes it).
+DISPUTE = "dispute"
 
 
 def order_reference(order_id: int) -> str:
@@ -162,7 +169,7 @@ async def _act(
         order.status = "cancelled" if event.kind == "checkout.expired" else "failed"
         return order.id, order.status
     if event.kind == "refund.succeeded" and event.amount is not None:
-        return order.id, await _refunded(session, order, event, actor)
+        return order.id, await _refunded(runtime, session, order, event, actor)
     if event.kind == "dispute.funds_withdrawn" and event.amount is not None:
         await ledger.post(
             session,
@@ -175,14 +182,59 @@ async def _act(
             occurred_at=event.occurred_at,
         )
         return order.id, "chargeback posted"
+    if event.kind == "dispute.opened":
+        frozen = await _challenge_moves(
+            runtime,
+            session,
+            order,
+            "paused",
+            event,
+            actor,
+            f"payment disputed ({event.dispute_reference})",
+        )
+        return order.id, "dispute opened: account frozen" if frozen else "dispute opened"
     if event.kind == "dispute.closed" and event.dispute_outcome == "won":
         withdrawn = f"dispute:{event.dispute_reference}:withdrawn"
+        await _challenge_moves(runtime, session, order, "resumed", event, actor, "dispute won")
         try:
             await ledger.reverse(session, withdrawn, actor=actor, description="dispute won")
         except NotFound:
             return order.id, "dispute won (no funds had been withdrawn)"
         return order.id, "dispute won: chargeback reversed"
+    if event.kind == "dispute.closed" and event.dispute_outcome == "lost":
+        await _challenge_moves(runtime, session, order, "refunded", event, actor, "dispute lost")
+        return order.id, "dispute lost: challenge closed"
     return order.id, event.kind
+
+
+async def _challenge_moves(
+    runtime: Runtime,
+    session: AsyncSession,
+    order: OrderRow,
+    event: str,
+    cause: PaymentEvent,
+    actor: str,
+    why: str,
+) -> bool:
+    """Move the order's challenge by ``event`` (``refunded``, ``paused`` or ``resumed`` by the
+    ``dispute`` rule) when it takes it now; whether it did."""
+    challenge_id = order.challenge_id or order.of_challenge
+    if challenge_id is None:
+        return False
+    _, state = await load_challenge(session, challenge_id)
+    if event not in allowed(state) or (event == "resumed" and state.paused_by != DISPUTE):
+        return False
+    last = state.history[-1].at if state.history else cause.occurred_at
+    at = max(cause.occurred_at, last)
+    transition: Transition
+    if event == "refunded":
+        transition = Refunded(at=at, reason=why)
+    elif event == "paused":
+        transition = Paused(at=at, rule=DISPUTE, explanation=why)
+    else:
+        transition = Resumed(at=at, rule=DISPUTE, explanation=why)
+    await apply_transition(session, runtime.queue, challenge_id, transition, actor=actor)
+    return True
 
 
 async def _order(session: AsyncSession, provider: str, event: PaymentEvent) -> OrderRow | None:
@@ -200,7 +252,9 @@ async def _order(session: AsyncSession, provider: str, event: PaymentEvent) -> O
     return None
 
 
-async def _refunded(session: AsyncSession, order: OrderRow, event: PaymentEvent, actor: str) -> str:
+async def _refunded(
+    runtime: Runtime, session: AsyncSession, order: OrderRow, event: PaymentEvent, actor: str
+) -> str:
     assert event.amount is not None
     posted = await ledger.post(
         session,
@@ -215,6 +269,16 @@ async def _refunded(session: AsyncSession, order: OrderRow, event: PaymentEvent,
     if not posted.created:
         return "refund posted before"
     order.refunded = order.refunded + event.amount
-    if order.refunded >= order.total:
-        order.status = "refunded"
-    return f"refund of {event.amount} posted"
+    if order.refunded < order.total:
+        return f"refund of {event.amount} posted"
+    order.status = "refunded"
+    closed = await _challenge_moves(
+        runtime,
+        session,
+        order,
+        "refunded",
+        event,
+        actor,
+        f"fee refunded ({event.refund_reference})",
+    )
+    return f"refund of {event.amount} posted" + (": challenge closed" if closed else "")

@@ -10,6 +10,7 @@ import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,8 @@ from propdesk.catalogue.service import publish_files
 from propdesk.cli.serve import web_server
 from propdesk.ledger import service as ledger
 from propdesk.lifecycle.models import ChallengeRow
+from propdesk.lifecycle.service import apply_transition, load_challenge
+from propdesk.lifecycle.transitions import Provisioned
 from propdesk.orders import service as orders
 from propdesk.orders.models import CouponRow, OrderRow
 from propdesk.payments.models import PaymentEventRow
@@ -178,6 +181,71 @@ async def test_a_paid_checkout_opens_one_challenge_whatever_the_deliveries(
             "refunds": Decimal("476.00"),
         }
         assert await ledger.totals(session) == {"USD": Decimal(0)}
+        # The refund closed the challenge: its account stops trading (the actions react).
+        _, state = await load_challenge(session, paid.challenge_id)
+        assert (state.status, state.history[-1].event) == ("cancelled", "refunded")
+
+
+async def test_a_dispute_freezes_the_account_and_its_outcome_settles_it(
+    propdesk_runtime: Runtime, desk: TenantContext, sim: RunningSimulator
+) -> None:
+    runtime = propdesk_runtime
+    async with runtime.db.unit_of_work(desk) as session:
+        trader = await traders.register(
+            session,
+            email="bo@traders.example",
+            password="correct horse battery",
+            name="Bo Trader",
+            country="GB",
+            accept_terms=True,
+        )
+        placed = await orders.place_order(
+            session,
+            trader_id=trader.id,
+            kind="purchase",
+            product_code="two-step",
+            size="10k",
+            addons=[],
+            currency="USD",
+        )
+    async with serving(runtime) as base:
+        await sim.control.add_endpoint(f"{base}/api/payments/stripe/webhook/{desk.slug}")
+        checkout = await start_checkout(
+            runtime, desk, placed.id, provider="stripe", success_url=base, cancel_url=base
+        )
+        await sim.control.pay(checkout.reference)
+        paid = await eventually(lambda: _status(runtime, desk, placed.id, "paid"), "payment")
+        async with runtime.db.unit_of_work(desk) as session:
+            await apply_transition(
+                session,
+                None,
+                paid.challenge_id,
+                Provisioned(at=datetime.now(UTC), account="mt5:500777"),
+                actor="test",
+            )
+        dispute = await sim.control.open_dispute(payment_intent=paid.payment_reference)
+        await eventually(
+            lambda: _challenge_status(runtime, desk, paid.challenge_id, "paused"), "the freeze"
+        )
+        await sim.control.close_dispute(dispute["id"], "won")
+        await eventually(
+            lambda: _challenge_status(runtime, desk, paid.challenge_id, "active"), "the thaw"
+        )
+    async with runtime.db.session(desk) as session:
+        _, state = await load_challenge(session, paid.challenge_id)
+        assert [h.event for h in state.history][-2:] == ["paused", "resumed"]
+        assert state.history[-2].rule == "dispute"
+        assert await ledger.totals(session) == {"USD": Decimal(0)}
+        balances = {b.account: b.natural for b in await ledger.balances(session)}
+        assert balances.get("cash_at_psp") == Decimal("169.00"), balances  # withdrawn, returned
+
+
+async def _challenge_status(
+    runtime: Runtime, tenant: TenantContext, challenge_id: int, status: str
+) -> bool:
+    async with runtime.db.session(tenant) as session:
+        _, state = await load_challenge(session, challenge_id)
+    return state.status == status
 
 
 async def _status(runtime: Runtime, tenant: TenantContext, order_id: int, status: str) -> Any:
