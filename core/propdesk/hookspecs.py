@@ -128,9 +128,16 @@ def propdesk_register_payment_providers() -> list[type[PaymentProvider]]:
     """Register payment providers that take traders' payments (PSPs).
 
     Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
-    startup.
+    startup. A desk uses a provider when it enables the plugin that registered it. The core
+    makes one per desk with ``cls(settings)`` and asks it for hosted checkouts of orders
+    (``create_checkout``), refunds (``refund``), and to verify and read the provider's webhooks
+    (``parse_webhook``), which arrive at ``POST /api/payments/<code>/webhook/<desk>``; the core
+    records each event id once and acts on it (pays the order, posts the ledger, closes or
+    freezes the challenge). What each method guarantees is written in
+    ``propdesk.payments.contract``.
 
-    :returns: Classes implementing ``propdesk.plugins.components.PaymentProvider``.
+    :returns: Classes implementing ``propdesk.payments.contract.PaymentProvider`` (re-exported
+        as ``propdesk.plugins.components.PaymentProvider``).
 
     .. versionadded:: 0.1
     """
