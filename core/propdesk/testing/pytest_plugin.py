@@ -84,20 +84,33 @@ def smtp_server() -> Iterator[SmtpServer]:
 MakeTenant = Callable[..., Awaitable[TenantContext]]
 
 
-@pytest.fixture
-def make_tenant(propdesk_runtime: Runtime) -> MakeTenant:
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_tenant(propdesk_runtime: Runtime) -> AsyncIterator[MakeTenant]:
     """``await make_tenant("acme", display_name=..., plugins={...})``: provision a tenant.
 
     Unique slugs per call are the caller's business; an existing slug is updated in place.
+    The desks made are suspended when the test ends, so later tests' outbox sweeps (which serve
+    every active desk of the shared test database) do not inherit their undelivered events.
     """
     from propdesk.tenancy.manifest import TenantManifest
-    from propdesk.tenancy.service import apply_manifests, get_tenant
+    from propdesk.tenancy.service import apply_manifests, get_tenant, set_status
+
+    made: list[str] = []
 
     async def make(slug: str, **values: Any) -> TenantContext:
         manifest = TenantManifest.from_values(slug, **values)
         await apply_manifests(propdesk_runtime, [manifest])
         tenant = await get_tenant(propdesk_runtime, slug)
         assert tenant is not None
+        if tenant.status != "active":  # an earlier test made it, and suspended it when done
+            await set_status(propdesk_runtime, slug, "active", "test", "a new test")
+            tenant = await get_tenant(propdesk_runtime, slug)
+            assert tenant is not None
+        made.append(slug)
         return tenant
 
-    return make
+    yield make
+    for slug in made:
+        tenant = await get_tenant(propdesk_runtime, slug)
+        if tenant is not None and tenant.status == "active":
+            await set_status(propdesk_runtime, slug, "suspended", "test", "the test finished")
