@@ -85,3 +85,12 @@ class ManifestError(InvalidInput):
 
     def __str__(self) -> str:
         return "\n".join([self.detail, *(f"  {p}" for p in self.problems)])
+
+
+class WebhookRejected(PropdeskError):
+    """A provider's webhook whose signature is missing, wrong or too old, or whose body is
+    unreadable: nothing is recorded, and the provider retries (a real event then verifies)."""
+
+    status = 400
+    title = "Webhook rejected"
+    slug = "webhook-rejected"

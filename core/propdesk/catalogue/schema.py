@@ -225,6 +225,16 @@ CORE_PRODUCT_SCHEMA: dict[str, Any] = {
         },
         "payout": PAYOUT_SCHEMA,
         "scaling": {"oneOf": [{"type": "null"}, SCALING_SCHEMA]},
+        "kyc": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Where the product asks for an approved identity check (payouts: "
+            "payout.kyc_required).",
+            "properties": {
+                "before_purchase": {"type": "boolean", "default": False},
+                "before_funded": {"type": "boolean", "default": True},
+            },
+        },
         "reset": {
             "oneOf": [
                 {"type": "null"},

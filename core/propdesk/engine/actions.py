@@ -430,7 +430,33 @@ async def react(runtime: Runtime, tenant: TenantContext, event: DomainEvent) -> 
     return True
 
 
+async def release_held(runtime: Runtime, tenant: TenantContext, email: str) -> list[int]:
+    """Provision the trader's challenges that waited for their identity check (funded phases
+    held at the KYC gate); the ids provisioned."""
+    from sqlalchemy import func, select
+
+    from propdesk.lifecycle.models import ChallengeRow
+
+    async with runtime.db.session(tenant) as session:
+        waiting = await session.scalars(
+            select(ChallengeRow.id).where(
+                func.lower(ChallengeRow.trader_email) == email.lower(),
+                ChallengeRow.status == PROVISIONING,
+            )
+        )
+        ids = list(waiting)
+    done = []
+    for challenge_id in ids:
+        if await provision_account(runtime, tenant, challenge_id) is not None:
+            done.append(challenge_id)
+    return done
+
+
 @hookimpl
 async def propdesk_on_event(tenant: TenantContext, event: DomainEvent, runtime: Runtime) -> None:
-    """React to the challenge's lifecycle events (see the module's table)."""
+    """React to the challenge's lifecycle events (see the module's table), and release the
+    accounts a trader's approved identity check was holding."""
+    if event.name == "trader.kyc_approved":
+        await release_held(runtime, tenant, str(event.payload["email"]))
+        return
     await react(runtime, tenant, event)

@@ -30,7 +30,7 @@ from propdesk.audit.service import record
 from propdesk.catalogue.product import effective_phase, phases, size
 from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
 from propdesk.engine.store import product_content
-from propdesk.lifecycle.machine import PROVISIONING, Challenge
+from propdesk.lifecycle.machine import FUNDED, PROVISIONING, Challenge
 from propdesk.lifecycle.transitions import Provisioned
 from propdesk.notifications import (
     Notification,
@@ -43,6 +43,8 @@ from propdesk.platforms.contract import AccountSpec, OpenedAccount
 from propdesk.plugins.desk import desk_platform
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from propdesk.runtime import Runtime
     from propdesk.tenancy.context import TenantContext
 
@@ -140,6 +142,35 @@ async def _exclusive(
         yield
 
 
+async def _held_at_kyc(
+    session: AsyncSession,
+    product: Mapping[str, Any],
+    challenge_id: int,
+    challenge: Challenge,
+    email: str | None,
+) -> bool:
+    """Whether the phase to provision is funded and its trader not yet verified (the product's
+    KYC gate): it waits, and the trader's approval releases it (``trader.kyc_approved``).
+    Challenges opened without a registered trader (by staff, by a bridge) pass."""
+    from propdesk.kyc.gates import held
+    from propdesk.traders.service import find
+
+    listed = phases(product)
+    if (
+        not email
+        or not 0 <= challenge.phase < len(listed)
+        or listed[challenge.phase].kind != FUNDED
+    ):
+        return False
+    trader = await find(session, email)
+    if trader is None:
+        return False
+    why = held(product, "funded", trader.kyc_status, trader.kyc_reason)
+    if why is not None:
+        log.info("actions.held_at_kyc", challenge_id=challenge_id, reason=why)
+    return why is not None
+
+
 async def provision_account(
     runtime: Runtime, tenant: TenantContext, challenge_id: int
 ) -> ProvisionedAccount | None:
@@ -159,6 +190,8 @@ async def provision_account(
             if await _recorded(session, challenge_id, challenge.phase, challenge.attempt):
                 return None
             product = await product_content(session, tenant.schema, challenge.version_hash)
+            if await _held_at_kyc(session, product, challenge_id, challenge, row.trader_email):
+                return None
         wanted = phase_account(
             product,
             challenge_id=challenge_id,

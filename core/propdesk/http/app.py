@@ -39,6 +39,7 @@ CORE_ROUTE_MODULES = (
     "propdesk.lifecycle.routes",
     "propdesk.ledger.routes",
     "propdesk.payments.routes",
+    "propdesk.kyc.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",
 )

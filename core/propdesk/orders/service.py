@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.audit.service import record
 from propdesk.catalogue.models import PUBLISHED, CatalogueVersion
 from propdesk.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from propdesk.kyc.gates import held
+from propdesk.kyc.service import KycRequired
 from propdesk.ledger import service as ledger
 from propdesk.ledger.chart import credit, debit
 from propdesk.lifecycle import machine
@@ -95,6 +97,9 @@ async def place_order(
     else:
         version, retry = await _follow_up(session, trader, kind, of_challenge)
         product_code = version.product_code
+    hold = held(version.content, "purchase", trader.kyc_status, trader.kyc_reason)
+    if hold is not None and kind in ("purchase", "retry"):
+        raise KycRequired(hold)
     coupon, usage = None, Usage()
     if coupon_code:
         # The row lock makes concurrent orders count the coupon's uses one after the other.

@@ -27,7 +27,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from propdesk.errors import PropdeskError
+from propdesk.errors import PropdeskError, WebhookRejected
+
+__all__ = [
+    "Checkout",
+    "CheckoutRequest",
+    "EventKind",
+    "PaymentError",
+    "PaymentEvent",
+    "PaymentProvider",
+    "PaymentRefused",
+    "PaymentUnavailable",
+    "RefundResult",
+    "WebhookRejected",
+]
 
 #: What a provider's event means for the core; ``ignored`` for the events it does not act on.
 EventKind = Literal[
@@ -132,15 +145,6 @@ class PaymentRefused(PaymentError):
     status = 409
     title = "Refused by the payment provider"
     slug = "payment-refused"
-
-
-class WebhookRejected(PropdeskError):
-    """A webhook whose signature is missing, wrong or too old, or whose body is unreadable:
-    nothing is recorded, and the provider retries (a real event then verifies)."""
-
-    status = 400
-    title = "Webhook rejected"
-    slug = "webhook-rejected"
 
 
 @runtime_checkable

@@ -6,7 +6,8 @@ methods each kind must implement are pinned down by that kind's contract suite i
 ``propdesk.testing``, which vendors run against their own adapters.
 
 ``PlatformAdapter`` is defined with its value types and errors in ``propdesk.platforms.contract``,
-``PaymentProvider`` in ``propdesk.payments.contract``; both are re-exported here.
+``PaymentProvider`` in ``propdesk.payments.contract``, ``KycProvider`` in
+``propdesk.kyc.contract``; all are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+from propdesk.kyc.contract import KycProvider
 from propdesk.payments.contract import PaymentProvider
 from propdesk.platforms.contract import PlatformAdapter
 
@@ -53,10 +55,6 @@ class RuleFamily(Component, Protocol):
     Implementations derive from ``propdesk.rules.family.RuleFamily``, which defines the
     evaluation contract (``on_event``, ``next_due``/``on_due``, ``objective``, ``describe``).
     """
-
-
-class KycProvider(Component, Protocol):
-    """Verifies traders' identity (Sumsub, ...)."""
 
 
 class PayoutRail(Component, Protocol):

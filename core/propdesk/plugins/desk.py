@@ -22,6 +22,7 @@ import structlog
 from propdesk.errors import ConfigurationError, NotFound
 
 if TYPE_CHECKING:
+    from propdesk.kyc.contract import KycProvider
     from propdesk.payments.contract import PaymentProvider
     from propdesk.platforms.contract import PlatformAdapter
 
@@ -33,8 +34,13 @@ log = structlog.get_logger(__name__)
 
 PLATFORMS = "propdesk_register_platforms"
 PAYMENT_PROVIDERS = "propdesk_register_payment_providers"
+KYC_PROVIDERS = "propdesk_register_kyc_providers"
 #: What staff read in errors, by registration hook.
-_KIND_NAMES = {PLATFORMS: "platform", PAYMENT_PROVIDERS: "payment provider"}
+_KIND_NAMES = {
+    PLATFORMS: "platform",
+    PAYMENT_PROVIDERS: "payment provider",
+    KYC_PROVIDERS: "KYC provider",
+}
 
 #: (registration hook, desk slug, code, the settings as canonical JSON).
 _Key = tuple[str, str, str, str]
@@ -125,6 +131,11 @@ def desk_platform(host: PluginHost, tenant: TenantContext, code: str) -> Platfor
 def desk_payment_provider(host: PluginHost, tenant: TenantContext, code: str) -> PaymentProvider:
     """The desk's payment provider ``code`` (see ``DeskComponents.adapter``)."""
     return cast("PaymentProvider", desk_components(host).adapter(PAYMENT_PROVIDERS, tenant, code))
+
+
+def desk_kyc_provider(host: PluginHost, tenant: TenantContext, code: str) -> KycProvider:
+    """The desk's KYC provider ``code`` (see ``DeskComponents.adapter``)."""
+    return cast("KycProvider", desk_components(host).adapter(KYC_PROVIDERS, tenant, code))
 
 
 async def close_desk_components(host: PluginHost) -> None:

@@ -22,3 +22,10 @@ class Trader(TenantBase):
     terms_accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     marketing_consent: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = created_at_column()
+    #: ``propdesk.kyc.contract.KycStatus``: the provider's last verdict.
+    kyc_status: Mapped[str] = mapped_column(String(20), default="not_started")
+    kyc_provider: Mapped[str | None] = mapped_column(String(40))
+    kyc_reference: Mapped[str | None] = mapped_column(String(200))
+    #: What the trader may read about a rejection.
+    kyc_reason: Mapped[str | None] = mapped_column(Text)
+    kyc_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""KYC: the contract every identity-verification provider implements, verdicts and gates."""
