@@ -7,14 +7,13 @@ import asyncio
 import contextlib
 import json
 import tempfile
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -35,9 +34,8 @@ from propdesk.tenancy.naming import quote_schema
 from propdesk.tenancy.service import apply_manifests, get_tenant, list_tenants, set_status
 from propdesk.testing.platform import RecordingPlatform, recording_plugin
 from propdesk.testing.services import unique_name
+from propdesk.testing.simulators import eventually as wait_for  # the engine tests' name
 from propdesk.testing.smtp import Inbox, running_smtp
-
-T = TypeVar("T")
 
 
 # -- a real SMTP server (aiosmtpd) on a free local port ------------------------------------------
@@ -296,17 +294,6 @@ async def running_engine(runtime: Runtime, **config: Any) -> AsyncIterator[Engin
 
 async def _true(value: bool) -> bool:
     return value
-
-
-async def wait_for(check: Callable[[], Awaitable[T]], *, what: str, timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def state(runtime: Runtime, tenant: TenantContext, account_id: int) -> dict[str, Any]:

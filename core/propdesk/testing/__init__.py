@@ -9,4 +9,8 @@ Contract suites that every adapter must pass, ours and vendors' alike, run again
 vendor's own platform or simulator: ``platform_contract.PlatformContract`` for trading
 platforms (subclass it, provide a ``harness`` fixture). ``platform.RecordingPlatform`` is an
 in-memory trading platform for tests; it passes that suite.
+
+``simulators`` is the plumbing of simulators of outside services and of the tests that drive
+them (a threaded uvicorn server, a control-API client base, a ``python -m`` entry point,
+``eventually``, ``serving_app``); it is imported where used, not by the pytest plugin.
 """

@@ -11,11 +11,11 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from mt5kit import GROUP, PASSWORD_ENV, Wire, adapter_settings
@@ -34,13 +34,15 @@ from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.naming import quote_schema
 from propdesk.tenancy.service import apply_manifests, get_tenant, set_status
 from propdesk.testing.services import unique_name
+from propdesk.testing.simulators import eventually
 from propdesk.testing.smtp import SmtpServer
 from propdesk_mt5.protocol import Rights
 from propdesk_mt5.simulator import RunningSimulator
 
-T = TypeVar("T")
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
+#: How often waits poll: the breach-to-disabled latency printed below is measured by one.
+POLL = 0.01
 TRADER = "ana@traders.example"
 PRODUCT: dict[str, Any] = {
     "code": "mt5-two-step",
@@ -76,22 +78,15 @@ PRODUCT: dict[str, Any] = {
 }
 
 
-async def wait_for(check: Callable[[], Awaitable[T]], what: str, timeout: float = 20) -> T:
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.01)
-    return value
-
-
 @contextlib.asynccontextmanager
 async def running_engine(runtime: Runtime, slug: str) -> AsyncIterator[Engine]:
     engine = Engine(runtime, EngineConfig(desks=frozenset({slug}), poll_tick_seconds=0.05))
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:
-        await wait_for(lambda: _now(engine.ready.is_set()), "the engine to be ready")
+        await eventually(
+            lambda: _now(engine.ready.is_set()), "the engine to be ready", interval=POLL
+        )
         yield engine
     finally:
         stop.set()
@@ -184,19 +179,24 @@ async def test_a_daily_loss_breach_on_the_simulator_disables_trading_there(
 
         async with running_engine(runtime, tenant.slug):
             # The engine polls the account: its opening reaches the journal.
-            await wait_for(
+            await eventually(
                 lambda: _journalled(runtime, tenant, provisioned.account_id),
                 "the account's opening in the journal",
+                interval=POLL,
             )
             # The trader buys 10 lots; a 60-pip fall costs 6,000 (6%) against a 5% daily limit.
             filled = await sim.control.open_order(int(login), "EURUSD", "buy", "10")
             assert filled["retcode"].startswith("10009")
-            await wait_for(
-                lambda: _journalled(runtime, tenant, provisioned.account_id, "deal"), "the deal"
+            await eventually(
+                lambda: _journalled(runtime, tenant, provisioned.account_id, "deal"),
+                "the deal",
+                interval=POLL,
             )
             moved = time.perf_counter()
             await sim.control.set_prices({"EURUSD": "1.09400"})
-            await wait_for(lambda: _disabled(sim, login), "trading disabled on the simulator")
+            await eventually(
+                lambda: _disabled(sim, login), "trading disabled on the simulator", interval=POLL
+            )
             latency_ms = (time.perf_counter() - moved) * 1000
             print(f"\nbreaching price move to trading disabled on MT5: {latency_ms:.0f} ms")
 

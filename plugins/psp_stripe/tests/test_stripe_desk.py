@@ -5,21 +5,15 @@ refund reverses the money. The ledger sums to zero throughout."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from propdesk.catalogue.service import publish_files
-from propdesk.cli.serve import web_server
 from propdesk.ledger import service as ledger
 from propdesk.lifecycle.models import ChallengeRow
 from propdesk.lifecycle.service import apply_transition, load_challenge
@@ -32,42 +26,13 @@ from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
 from propdesk.testing.pytest_plugin import MakeTenant
 from propdesk.testing.services import unique_name
+from propdesk.testing.simulators import eventually, serving_app
 from propdesk.traders import service as traders
 from propdesk_psp_stripe.simulator import RunningSimulator
 
-T = TypeVar("T")
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 PRODUCT = Path(__file__).resolve().parents[3] / "tenants/aurora_fx/challenges/two-step.json"
 KEY_ENV, HOOK_ENV = "PROPDESK_TEST_STRIPE_KEY", "PROPDESK_TEST_STRIPE_WHSEC"
-
-
-async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = 15) -> T:
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
-
-
-@contextlib.asynccontextmanager
-async def serving(runtime: Runtime) -> AsyncIterator[str]:
-    """The Propdesk web app on a free local port, in this event loop."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = web_server(runtime, "127.0.0.1", port)
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: _true(server.started), "the web server")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 @pytest.fixture
@@ -131,7 +96,7 @@ async def test_a_paid_checkout_opens_one_challenge_whatever_the_deliveries(
             coupon_code="FALL20",
         )
     assert placed.total == Decimal("476.00")
-    async with serving(runtime) as base:
+    async with serving_app(runtime) as base:
         await sim.control.add_endpoint(f"{base}/api/payments/stripe/webhook/{desk.slug}")
         checkout = await start_checkout(
             runtime,
@@ -208,7 +173,7 @@ async def test_a_dispute_freezes_the_account_and_its_outcome_settles_it(
             addons=[],
             currency="USD",
         )
-    async with serving(runtime) as base:
+    async with serving_app(runtime) as base:
         await sim.control.add_endpoint(f"{base}/api/payments/stripe/webhook/{desk.slug}")
         checkout = await start_checkout(
             runtime, desk, placed.id, provider="stripe", success_url=base, cancel_url=base

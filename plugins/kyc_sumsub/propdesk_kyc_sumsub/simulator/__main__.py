@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
+from propdesk.testing.simulators import serve_until_signal
 from propdesk_kyc_sumsub.simulator.config import DIGEST_ALGORITHMS, SimulatorConfig, WebhookEndpoint
 from propdesk_kyc_sumsub.simulator.server import running_simulator
 
@@ -57,18 +55,10 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    with running_simulator(config) as sim:
-        print(f"Sumsub simulator listening on {sim.url} (app token {config.app_token})", flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
+    return serve_until_signal(
+        running_simulator(config),
+        lambda sim: f"Sumsub simulator listening on {sim.url} (app token {config.app_token})",
+    )
 
 
 if __name__ == "__main__":

@@ -8,42 +8,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+from propdesk.testing.simulators import ControlClient
 
 
-class SumsubSimulatorControl:
-    """It opens its HTTP client on first use in the running event loop, and a fresh one if used
-    from another loop later (pytest may run tests in different loops)."""
-
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        self.url = url.rstrip("/")
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(base_url=f"{self.url}/__sim__", timeout=self._timeout)
-            self._loop = loop
-        return self._client
-
-    async def _call(self, method: str, route: str, json: Any = None, **params: Any) -> Any:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = await self._http().request(method, route, json=json, params=query)
-        response.raise_for_status()
-        return response.json()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> SumsubSimulatorControl:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
+class SumsubSimulatorControl(ControlClient):
+    """One method per control route, on ``ControlClient``'s per-event-loop HTTP client."""
 
     # -- state -----------------------------------------------------------------------------
 

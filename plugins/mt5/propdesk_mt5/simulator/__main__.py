@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from decimal import Decimal
-from types import FrameType
 
+from propdesk.testing.simulators import serve_until_signal
 from propdesk_mt5.simulator.core import SimulatorConfig
 from propdesk_mt5.simulator.server import running_simulator
 
@@ -68,19 +66,11 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    with running_simulator(config) as sim:
-        managers = ", ".join(str(login) for login in config.managers)
-        print(f"MT5 simulator listening on {sim.url} (manager {managers})", flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
+    managers = ", ".join(str(login) for login in config.managers)
+    return serve_until_signal(
+        running_simulator(config),
+        lambda sim: f"MT5 simulator listening on {sim.url} (manager {managers})",
+    )
 
 
 if __name__ == "__main__":

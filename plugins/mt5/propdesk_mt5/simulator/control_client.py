@@ -3,52 +3,16 @@ method per route."""
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import httpx
+from propdesk.testing.simulators import ControlClient
 
 
-class SimulatorControl:
-    """An async client of the control API. It opens its HTTP client on first use in the running
-    event loop, and a fresh one if used from another loop later."""
-
-    def __init__(
-        self, url: str, *, verify: bool | ssl.SSLContext = True, timeout: float = 10.0
-    ) -> None:
-        self.url = url.rstrip("/")
-        self._verify, self._timeout = verify, timeout
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(
-                base_url=f"{self.url}/__sim__", verify=self._verify, timeout=self._timeout
-            )
-            self._loop = loop
-        return self._client
-
-    async def _call(self, method: str, route: str, json: Any = None, **params: Any) -> Any:
-        query = {k: v for k, v in params.items() if v is not None}
-        response = await self._http().request(method, route, json=json, params=query)
-        response.raise_for_status()
-        return response.json()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def __aenter__(self) -> SimulatorControl:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
+class SimulatorControl(ControlClient):
+    """An async client of the control API (make it with ``verify=False`` for a simulator
+    serving a self-signed certificate)."""
 
     async def health(self) -> dict[str, Any]:
         return dict(await self._call("GET", "/health"))

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +14,9 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from litestar import Litestar
 
+from propdesk.testing.simulators import ThreadedServer
 from propdesk_mt5.protocol import Retcode
 from propdesk_mt5.simulator import api
 from propdesk_mt5.simulator.control import SimulatorControl, control_router
@@ -194,42 +192,16 @@ def running_simulator(config: SimulatorConfig | None = None) -> Iterator[Running
     background thread; ready on entry, stopped on exit."""
     config = config or SimulatorConfig()
     sim = Simulator(config)
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say they are TCP.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(sim),
-            lifespan="on",
-            loop="asyncio",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            timeout_keep_alive=max(1, round(config.idle_timeout_seconds)),
-            timeout_graceful_shutdown=2,
-            ssl_certfile=config.certfile,
-            ssl_keyfile=config.keyfile,
-        )
+    server = ThreadedServer(
+        create_app(sim),
+        config.host,
+        config.port,
+        name="mt5-simulator",
+        ssl_certfile=config.certfile,
+        ssl_keyfile=config.keyfile,
+        # Sessions without a cookie live on their connection (``_transport``): uvicorn must keep
+        # an idle one open as long as the simulated server keeps its session.
+        timeout_keep_alive=max(1, round(config.idle_timeout_seconds)),
     )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="mt5-simulator", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError("the MT5 simulator did not start")
-        time.sleep(0.01)
-    scheme = "https" if config.certfile else "http"
-    host = f"[{config.host}]" if family == socket.AF_INET6 else config.host
-    url = f"{scheme}://{host}:{port}"
-    try:
-        yield RunningSimulator(url, SimulatorControl(url, verify=False), sim)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with server:
+        yield RunningSimulator(server.url, SimulatorControl(server.url, verify=False), sim)

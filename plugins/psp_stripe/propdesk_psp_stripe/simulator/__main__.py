@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
+from propdesk.testing.simulators import serve_until_signal
 from propdesk_psp_stripe.simulator.core import (
     DEFAULT_SECRET_KEY,
     DEFAULT_WEBHOOK_SECRET,
@@ -60,23 +58,14 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    with running_simulator(config) as sim:
-        webhooks = ", ".join(e.url for e in config.webhooks) or "none"
-        print(
+    webhooks = ", ".join(e.url for e in config.webhooks) or "none"
+    return serve_until_signal(
+        running_simulator(config),
+        lambda sim: (
             f"Stripe simulator listening on {sim.url} (secret key {sim.secret_key}, "
-            f"webhooks {webhooks}, webhook secret {sim.webhook_secret})",
-            flush=True,
-        )
-        while not stop.wait(0.5):
-            pass
-    return 0
+            f"webhooks {webhooks}, webhook secret {sim.webhook_secret})"
+        ),
+    )
 
 
 if __name__ == "__main__":

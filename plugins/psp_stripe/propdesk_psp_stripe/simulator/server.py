@@ -4,17 +4,14 @@ thread."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from litestar import Litestar
 
+from propdesk.testing.simulators import ThreadedServer
 from propdesk_psp_stripe.simulator.api import WireApp
 from propdesk_psp_stripe.simulator.control import control_router
 from propdesk_psp_stripe.simulator.control_client import StripeSimulatorControl
@@ -77,39 +74,8 @@ def running_simulator(config: SimulatorConfig | None = None) -> Iterator[Running
     background thread; ready on entry, stopped on exit."""
     config = config or SimulatorConfig()
     sim = Simulator(config)
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio turns Nagle off only on sockets that say they are TCP.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
-    port = sock.getsockname()[1]
-    host = f"[{config.host}]" if family == socket.AF_INET6 else config.host
-    url = f"http://{host}:{port}"
-    sim.base_url = url
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(sim),
-            lifespan="on",
-            loop="asyncio",
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="stripe-simulator", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
-            raise RuntimeError("the Stripe simulator did not start")
-        time.sleep(0.01)
-    try:
-        yield RunningSimulator(url, StripeSimulatorControl(url), sim)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    server = ThreadedServer(create_app(sim), config.host, config.port, name="stripe-simulator")
+    # Before it serves: hosted checkout URLs are made from it.
+    sim.base_url = server.url
+    with server:
+        yield RunningSimulator(server.url, StripeSimulatorControl(server.url), sim)
