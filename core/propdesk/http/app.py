@@ -40,6 +40,8 @@ CORE_ROUTE_MODULES = (
     "propdesk.ledger.routes",
     "propdesk.payments.routes",
     "propdesk.kyc.routes",
+    "propdesk.traders.routes",
+    "propdesk.orders.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",
 )

@@ -66,31 +66,49 @@ async def start_checkout(
     cancel_url: str,
 ) -> Checkout:
     """A hosted checkout of a pending order (the same one when asked again)."""
-    async with runtime.db.session(tenant) as session:
-        order = await session.get(OrderRow, order_id)
+    async with runtime.db.unit_of_work(tenant) as session:
+        order = await session.get(OrderRow, order_id, with_for_update=True)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        if order.status != "pending_payment":
-            raise Conflict(f"order {order_id} is {order.status}: there is nothing to pay")
         trader = await session.get(Trader, order.trader_id)
         assert trader is not None
-        request = CheckoutRequest(
-            order_reference=order_reference(order.id),
-            amount=order.total,
-            currency=order.currency,
-            description=f"{order.product_code} {order.size} ({order.kind})",
-            customer_email=trader.email,
+        return await checkout_for(
+            runtime,
+            tenant,
+            order,
+            trader,
+            provider=provider,
             success_url=success_url,
             cancel_url=cancel_url,
-            idempotency_key=f"checkout:{tenant.slug}:{order.id}",
         )
+
+
+async def checkout_for(
+    runtime: Runtime,
+    tenant: TenantContext,
+    order: OrderRow,
+    trader: Trader,
+    *,
+    provider: str,
+    success_url: str,
+    cancel_url: str,
+) -> Checkout:
+    """The provider's checkout of ``order`` (pending), recorded on it in the caller's unit of
+    work; the provider's idempotency key makes asking twice yield one checkout."""
+    if order.status != "pending_payment":
+        raise Conflict(f"order {order.id} is {order.status}: there is nothing to pay")
+    request = CheckoutRequest(
+        order_reference=order_reference(order.id),
+        amount=order.total,
+        currency=order.currency,
+        description=f"{order.product_code} {order.size} ({order.kind})",
+        customer_email=trader.email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=f"checkout:{tenant.slug}:{order.id}",
+    )
     made = await desk_payment_provider(runtime.host, tenant, provider).create_checkout(request)
-    async with runtime.db.unit_of_work(tenant) as session:
-        await session.execute(
-            update(OrderRow)
-            .where(OrderRow.id == order_id)
-            .values(checkout_reference=made.reference, provider=provider)
-        )
+    order.checkout_reference, order.provider = made.reference, provider
     return made
 
 

@@ -49,6 +49,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.lifecycle", "propdesk.lifecycle.plugin"),
     ("propdesk.ledger", "propdesk.ledger.plugin"),
     ("propdesk.idempotency", "propdesk.idempotency.plugin"),
+    ("propdesk.orders", "propdesk.orders.plugin"),
     ("propdesk.engine", "propdesk.engine.plugin"),
     ("propdesk.actions", "propdesk.engine.actions"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from propdesk.db.base import TenantBase, created_at_column
@@ -29,3 +29,15 @@ class Trader(TenantBase):
     #: What the trader may read about a rejection.
     kyc_reason: Mapped[str | None] = mapped_column(Text)
     kyc_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TraderSession(TenantBase):
+    """A signed-in trader (browser cookie or bearer token), found by its secret's SHA-256."""
+
+    __tablename__ = "trader_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trader_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("traders.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
