@@ -2,7 +2,7 @@
 register → buy a challenge with a coupon (Idempotency-Key) → pay on the Stripe simulator's
 checkout → its signed webhook pays the order → the outbox provisions the account on the MT5
 simulator → the identity check is approved on the Sumsub simulator → the challenge is active,
-the ledger balanced."""
+the ledger balanced; finance then refunds it from the back office and the account closes."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ async def deliver_outbox(runtime: Runtime, tenant: TenantContext) -> int:
 
 
 async def test_a_trader_goes_from_registration_to_an_active_challenge(
-    propdesk_runtime: Runtime, desk: TenantContext, sims: Any
+    propdesk_runtime: Runtime, desk: TenantContext, sims: Any, make_staff: Any
 ) -> None:
     runtime, (mt5, stripe, sumsub) = propdesk_runtime, sims
     async with (
@@ -183,15 +183,46 @@ async def test_a_trader_goes_from_registration_to_an_active_challenge(
         await sumsub.control.review(kyc.json()["applicant"], "GREEN")
         await eventually(lambda: _kyc(web, auth, "approved"), "the identity check")
         await deliver_outbox(runtime, desk)
+        async with runtime.db.session(desk) as session:
+            from propdesk.lifecycle.service import load_challenge
+
+            _, active = await load_challenge(session, paid["challenge_id"])
+            assert active.status == "active" and active.account == f"mt5:{login}"
+
+        # Finance refunds it from the back office: the webhook reverses the money and closes
+        # the challenge, and the actions stop trading on the MT5 account.
+        finance = await make_staff(("finance", desk.slug))
+        signed = await web.post(
+            "/api/auth/login", json={"email": finance.email, "password": finance.password}
+        )
+        staff = {"Cookie": f"propdesk_session={signed.cookies['propdesk_session']}"}
+        web.cookies.clear()
+        refund_url = f"/api/orders/{paid['id']}/refunds"
+        refused = await web.post(refund_url, json={"reason": "goodwill"}, headers=auth)
+        assert refused.status_code in (401, 403)
+        refunded = await web.post(
+            refund_url,
+            json={"reason": "goodwill"},
+            headers={**staff, "Idempotency-Key": "refund-1"},
+        )
+        assert refunded.status_code == 202, refunded.text
+        await stripe.control.wait_idle()
+        await eventually(lambda: _order(web, auth, "refunded"), "the refund")
+        await deliver_outbox(runtime, desk)
+        assert not (await mt5.control.account(login))["can_trade"]
 
     async with runtime.db.session(desk) as session:
         from propdesk.lifecycle.service import load_challenge
 
         _, state = await load_challenge(session, paid["challenge_id"])
-        assert state.status == "active" and state.account == f"mt5:{login}"
+        assert (state.status, state.history[-1].event) == ("cancelled", "refunded")
         assert await ledger.totals(session) == {"USD": Decimal(0)}
         balances = {b.account: b.natural for b in await ledger.balances(session)}
-        assert balances == {"cash_at_psp": Decimal("535.50"), "fee_revenue": Decimal("535.50")}
+        assert balances == {
+            "cash_at_psp": Decimal(0),
+            "fee_revenue": Decimal("535.50"),
+            "refunds": Decimal("535.50"),
+        }
 
 
 async def _order(web: httpx.AsyncClient, auth: dict[str, str], status: str) -> Any:
