@@ -196,3 +196,52 @@ async def test_a_pass_stops_the_account_and_provisions_the_next_phase(
     assert "passed" in subjects[1]
     assert funded.login in subjects[2]
     assert phase1.login != funded.login
+
+
+async def test_a_funded_phase_waits_for_the_traders_identity_check(
+    engine_runtime: Runtime,
+) -> None:
+    """The product asks for KYC before funded (the default): a registered trader who is not
+    verified gets no funded account until approved; the approval releases it."""
+    from propdesk.engine.actions import release_held
+    from propdesk.traders import service as traders
+    from propdesk.traders.models import Trader
+
+    desk = await open_desk(engine_runtime)
+    async with engine_runtime.db.unit_of_work(desk.tenant) as session:
+        await traders.register(
+            session,
+            email=TRADER,
+            password="correct horse battery",
+            name="Ana Trader",
+            country="DE",
+            accept_terms=True,
+        )
+    challenge_id = await desk.paid()
+    await desk.deliver(await desk.event("challenge.paid", challenge_id))  # phase 1: no gate
+    async with engine_runtime.db.unit_of_work(desk.tenant) as session:
+        await apply_transition(
+            session,
+            engine_runtime.queue,
+            challenge_id,
+            Passed(at=datetime.now(UTC), explanation="target met"),
+            actor="engine",
+        )
+    await desk.deliver(await desk.event("challenge.passed", challenge_id))
+    await desk.deliver(await desk.event("challenge.next_phase", challenge_id))
+    assert len(await desk.accounts(challenge_id)) == 1, "the funded account waits"
+    async with engine_runtime.db.session(desk.tenant) as session:
+        _row, held = await load_challenge(session, challenge_id)
+    assert (held.status, held.phase) == ("provisioning", 1)
+
+    assert await release_held(engine_runtime, desk.tenant, TRADER) == []  # still unverified
+    async with engine_runtime.db.unit_of_work(desk.tenant) as session:
+        trader = await traders.find(session, TRADER)
+        assert isinstance(trader, Trader)
+        trader.kyc_status = "approved"
+    assert await release_held(engine_runtime, desk.tenant, TRADER) == [challenge_id]
+    _, funded = await desk.accounts(challenge_id)
+    assert funded.phase_code == "funded"
+    async with engine_runtime.db.session(desk.tenant) as session:
+        _row, challenge = await load_challenge(session, challenge_id)
+    assert challenge.status == "funded"
