@@ -31,6 +31,7 @@ from propdesk.orders.service import mark_paid
 from propdesk.payments.contract import Checkout, CheckoutRequest, PaymentEvent
 from propdesk.payments.models import PaymentEventRow
 from propdesk.plugins.desk import desk_payment_provider
+from propdesk.risk.service import close_case, open_case
 from propdesk.traders.models import Trader
 
 if TYPE_CHECKING:
@@ -201,6 +202,16 @@ async def _act(
         )
         return order.id, "chargeback posted"
     if event.kind == "dispute.opened":
+        await open_case(
+            session,
+            kind="dispute",
+            reference=f"{provider}:{event.dispute_reference}",
+            summary=f"payment {event.payment_reference} of order {order.id} disputed "
+            f"({event.amount} {event.currency})",
+            actor=actor,
+            challenge_id=order.challenge_id or order.of_challenge,
+            order_id=order.id,
+        )
         frozen = await _challenge_moves(
             runtime,
             session,
@@ -211,6 +222,13 @@ async def _act(
             f"payment disputed ({event.dispute_reference})",
         )
         return order.id, "dispute opened: account frozen" if frozen else "dispute opened"
+    if event.kind == "dispute.closed":
+        await close_case(
+            session,
+            f"{provider}:{event.dispute_reference}",
+            outcome=event.dispute_outcome or "closed",
+            actor=actor,
+        )
     if event.kind == "dispute.closed" and event.dispute_outcome == "won":
         withdrawn = f"dispute:{event.dispute_reference}:withdrawn"
         await _challenge_moves(runtime, session, order, "resumed", event, actor, "dispute won")

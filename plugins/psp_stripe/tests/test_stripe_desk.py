@@ -22,6 +22,7 @@ from propdesk.orders import service as orders
 from propdesk.orders.models import CouponRow, OrderRow
 from propdesk.payments.models import PaymentEventRow
 from propdesk.payments.service import start_checkout
+from propdesk.risk.models import RiskCase
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
 from propdesk.testing.pytest_plugin import MakeTenant
@@ -192,6 +193,10 @@ async def test_a_dispute_freezes_the_account_and_its_outcome_settles_it(
         await eventually(
             lambda: _challenge_status(runtime, desk, paid.challenge_id, "paused"), "the freeze"
         )
+        async with runtime.db.session(desk) as session:
+            [case] = (await session.scalars(select(RiskCase))).all()
+        assert (case.kind, case.status, case.order_id) == ("dispute", "open", placed.id)
+        assert case.reference == f"stripe:{dispute['id']}"
         await sim.control.close_dispute(dispute["id"], "won")
         await eventually(
             lambda: _challenge_status(runtime, desk, paid.challenge_id, "active"), "the thaw"
@@ -200,6 +205,8 @@ async def test_a_dispute_freezes_the_account_and_its_outcome_settles_it(
         _, state = await load_challenge(session, paid.challenge_id)
         assert [h.event for h in state.history][-2:] == ["paused", "resumed"]
         assert state.history[-2].rule == "dispute"
+        [closed] = (await session.scalars(select(RiskCase))).all()
+        assert (closed.status, closed.outcome) == ("closed", "won")
         assert await ledger.totals(session) == {"USD": Decimal(0)}
         balances = {b.account: b.natural for b in await ledger.balances(session)}
         assert balances.get("cash_at_psp") == Decimal("169.00"), balances  # withdrawn, returned

@@ -1,0 +1,1 @@
+"""Risk cases: what the desk's risk staff must look at."""
