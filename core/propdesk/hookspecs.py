@@ -115,9 +115,15 @@ def propdesk_register_kyc_providers() -> list[type[KycProvider]]:
     """Register identity-verification (KYC) providers.
 
     Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
-    startup.
+    startup. A desk uses a provider when it enables the plugin that registered it. The core
+    makes one per desk with ``cls(settings)``, starts a trader's check (``start``: one
+    applicant per trader, a fresh SDK token), reads the verdict (``check``) and verifies the
+    provider's webhooks (``parse_webhook``) arriving at ``POST /api/kyc/<code>/webhook/<desk>``;
+    each webhook makes the core read the verdict again, so repeats and late deliveries settle on
+    the provider's truth. What each method guarantees is written in ``propdesk.kyc.contract``.
 
-    :returns: Classes implementing ``propdesk.plugins.components.KycProvider``.
+    :returns: Classes implementing ``propdesk.kyc.contract.KycProvider`` (re-exported as
+        ``propdesk.plugins.components.KycProvider``).
 
     .. versionadded:: 0.1
     """
