@@ -8,11 +8,10 @@ import msgspec
 from litestar import Request, post
 
 from propdesk.access.permissions import public
-from propdesk.errors import NotFound
 from propdesk.http.deps import RuntimeDep
 from propdesk.http.tenant import NO_TENANT_OPT
 from propdesk.kyc.service import receive_kyc_webhook
-from propdesk.tenancy.service import get_tenant
+from propdesk.tenancy.service import active_tenant
 
 TAGS = ["kyc"]
 
@@ -34,9 +33,7 @@ async def kyc_webhook(
     request: Request[Any, Any, Any], runtime: RuntimeDep, provider: str, desk: str
 ) -> KycWebhookAnswer:
     """Verify a provider's event, read the trader's verdict, record it (400 if unverifiable)."""
-    tenant = await get_tenant(runtime, desk)
-    if tenant is None or tenant.status != "active":
-        raise NotFound(f"no active desk {desk!r}")
+    tenant = await active_tenant(runtime, desk)
     received = await receive_kyc_webhook(
         runtime, tenant, provider, await request.body(), dict(request.headers)
     )

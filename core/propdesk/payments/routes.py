@@ -12,11 +12,10 @@ import msgspec
 from litestar import Request, post
 
 from propdesk.access.permissions import public
-from propdesk.errors import NotFound
 from propdesk.http.deps import RuntimeDep
 from propdesk.http.tenant import NO_TENANT_OPT
 from propdesk.payments.service import receive_webhook
-from propdesk.tenancy.service import get_tenant
+from propdesk.tenancy.service import active_tenant
 
 TAGS = ["payments"]
 
@@ -39,9 +38,7 @@ async def payment_webhook(
     request: Request[Any, Any, Any], runtime: RuntimeDep, provider: str, desk: str
 ) -> WebhookAnswer:
     """Verify a provider's event and act on it once (400 when it does not verify)."""
-    tenant = await get_tenant(runtime, desk)
-    if tenant is None or tenant.status != "active":
-        raise NotFound(f"no active desk {desk!r}")
+    tenant = await active_tenant(runtime, desk)
     body = await request.body()
     received = await receive_webhook(runtime, tenant, provider, body, dict(request.headers))
     return WebhookAnswer(

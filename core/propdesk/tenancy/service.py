@@ -292,6 +292,15 @@ async def list_tenants(runtime: Runtime) -> list[TenantContext]:
         return await load_tenants(session)
 
 
+async def active_tenant(runtime: Runtime, slug: str) -> TenantContext:
+    """The active desk ``slug`` (for endpoints that name their desk in the path, such as a
+    provider's webhook); ``NotFound`` otherwise."""
+    tenant = await get_tenant(runtime, slug)
+    if tenant is None or tenant.status != "active":
+        raise NotFound(f"no active desk {slug!r}")
+    return tenant
+
+
 async def set_status(
     runtime: Runtime, slug: str, status: str, actor: str, reason: str | None = None
 ) -> bool:

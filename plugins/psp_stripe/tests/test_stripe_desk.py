@@ -73,29 +73,36 @@ async def order_row(runtime: Runtime, tenant: TenantContext, order_id: int) -> O
         return found
 
 
-async def test_a_paid_checkout_opens_one_challenge_whatever_the_deliveries(
-    propdesk_runtime: Runtime, desk: TenantContext, sim: RunningSimulator
-) -> None:
-    runtime = propdesk_runtime
+async def trader_order(
+    runtime: Runtime, desk: TenantContext, email: str, size: str, coupon: str | None = None
+) -> OrderRow:
+    """A registered trader's pending order of ``two-step`` in ``size``."""
     async with runtime.db.unit_of_work(desk) as session:
         trader = await traders.register(
             session,
-            email="ana@traders.example",
+            email=email,
             password="correct horse battery",
-            name="Ana Trader",
+            name="Test Trader",
             country="DE",
             accept_terms=True,
         )
-        placed = await orders.place_order(
+        return await orders.place_order(
             session,
             trader_id=trader.id,
             kind="purchase",
             product_code="two-step",
-            size="100k",
+            size=size,
             addons=[],
             currency="USD",
-            coupon_code="FALL20",
+            coupon_code=coupon,
         )
+
+
+async def test_a_paid_checkout_opens_one_challenge_whatever_the_deliveries(
+    propdesk_runtime: Runtime, desk: TenantContext, sim: RunningSimulator
+) -> None:
+    runtime = propdesk_runtime
+    placed = await trader_order(runtime, desk, "ana@traders.example", "100k", coupon="FALL20")
     assert placed.total == Decimal("476.00")
     async with serving_app(runtime) as base:
         await sim.control.add_endpoint(f"{base}/api/payments/stripe/webhook/{desk.slug}")
@@ -156,24 +163,7 @@ async def test_a_dispute_freezes_the_account_and_its_outcome_settles_it(
     propdesk_runtime: Runtime, desk: TenantContext, sim: RunningSimulator
 ) -> None:
     runtime = propdesk_runtime
-    async with runtime.db.unit_of_work(desk) as session:
-        trader = await traders.register(
-            session,
-            email="bo@traders.example",
-            password="correct horse battery",
-            name="Bo Trader",
-            country="GB",
-            accept_terms=True,
-        )
-        placed = await orders.place_order(
-            session,
-            trader_id=trader.id,
-            kind="purchase",
-            product_code="two-step",
-            size="10k",
-            addons=[],
-            currency="USD",
-        )
+    placed = await trader_order(runtime, desk, "bo@traders.example", "10k")
     async with serving_app(runtime) as base:
         await sim.control.add_endpoint(f"{base}/api/payments/stripe/webhook/{desk.slug}")
         checkout = await start_checkout(
