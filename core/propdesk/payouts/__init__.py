@@ -1,0 +1,1 @@
+"""Payouts: eligibility (one path for quotes and requests), splits and scaling."""
