@@ -268,3 +268,39 @@ async def serving_app(runtime: Runtime) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+# -- the wire side of a raw ASGI front ---------------------------------------------------------
+
+
+async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """The whole request body of an ASGI ``http`` request, however it was chunked."""
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def transport_of(send: Any) -> Any:
+    """uvicorn's connection transport behind ``send`` (its ``RequestResponseCycle.send``), or
+    ``None`` under another server: what a simulator keys a connection-bound session on."""
+    return getattr(getattr(send, "__self__", None), "transport", None)
+
+
+async def drop_connection(send: Any) -> None:
+    """Close the connection without an answer, as a server that went away does (fault
+    injection). Under uvicorn the client reads EOF; elsewhere a response that starts and never
+    finishes makes the server close the connection."""
+    cycle, transport = getattr(send, "__self__", None), transport_of(send)
+    if transport is not None:
+        transport.close()
+        for _ in range(50):
+            if getattr(cycle, "disconnected", True):
+                return
+            await asyncio.sleep(0.001)
+        transport.abort()
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    raise ConnectionAbortedError("fault injection: connection dropped")

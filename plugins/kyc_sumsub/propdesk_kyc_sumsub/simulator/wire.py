@@ -4,13 +4,13 @@ sent to check signatures, and answers errors in Sumsub's shape. Other paths go t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from propdesk.testing.simulators import drop_connection, read_body
 from propdesk_kyc_sumsub.simulator.records import SimError
 from propdesk_kyc_sumsub.simulator.state import Fault, Simulator
 
@@ -23,17 +23,6 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-async def _drop(send: Any) -> None:
-    """Closes the connection without an answer (uvicorn's transport behind ``send``)."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if transport is not None:
-        transport.close()
-        await asyncio.sleep(0)
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    raise ConnectionAbortedError("fault injection: connection dropped")
-
-
 class WireApp:
     def __init__(self, sim: Simulator, inner: Any) -> None:
         self.sim, self.inner = sim, inner
@@ -42,17 +31,11 @@ class WireApp:
         if scope["type"] != "http" or not scope["path"].startswith("/resources/"):
             await self.inner(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if message["type"] != "http.request" or not message.get("more_body"):
-                break
-        raw = b"".join(chunks)
+        raw = await read_body(receive)
         fault = self.sim.take_fault(scope["path"])
         if fault is not None and fault.action == "drop":
             self._log(scope, raw, None, fault)
-            await _drop(send)
+            await drop_connection(send)
             return
         status, body, extra = self._answer(scope, raw, fault)
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from litestar import Litestar
 
-from propdesk.testing.simulators import ThreadedServer
+from propdesk.testing.simulators import ThreadedServer, drop_connection, read_body, transport_of
 from propdesk_mt5.protocol import Retcode
 from propdesk_mt5.simulator import api
 from propdesk_mt5.simulator.control import SimulatorControl, control_router
@@ -59,27 +59,6 @@ def _cookie(scope: Scope) -> str | None:
     return None
 
 
-def _transport(send: Any) -> Any:
-    """uvicorn's connection transport behind ``send`` (its ``RequestResponseCycle.send``)."""
-    return getattr(getattr(send, "__self__", None), "transport", None)
-
-
-async def _drop(send: Any) -> None:
-    """Closes the connection without an answer (FIN, so the client reads EOF)."""
-    cycle, transport = getattr(send, "__self__", None), _transport(send)
-    if transport is not None:
-        transport.close()
-        for _ in range(50):
-            if getattr(cycle, "disconnected", True):
-                return
-            await asyncio.sleep(0.001)
-        transport.abort()
-        return
-    # Another server: a response started and never finished makes it close the connection.
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    raise ConnectionAbortedError("fault injection: connection dropped")
-
-
 class WireApp:
     """``/api/...`` is answered here; everything else goes to the control API."""
 
@@ -90,13 +69,7 @@ class WireApp:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.inner(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body") or message["type"] != "http.request":
-                break
-        await self._serve(scope, b"".join(chunks), send)
+        await self._serve(scope, await read_body(receive), send)
 
     async def _serve(self, scope: Scope, raw: bytes, send: Any) -> None:
         sim, path = self.sim, scope["path"]
@@ -113,9 +86,11 @@ class WireApp:
             cookie = new_cookie = secrets.token_hex(16)
         client = scope.get("client") or ("unknown", 0)
         key = f"cookie:{cookie}" if cookie else f"{client[0]}:{client[1]}"
-        status, reply = self._answer(scope, key, body, fault, None if cookie else _transport(send))
+        status, reply = self._answer(
+            scope, key, body, fault, None if cookie else transport_of(send)
+        )
         if fault is not None and fault.action.startswith("drop"):
-            await _drop(send)
+            await drop_connection(send)
             return
         headers = [(b"content-type", b"application/json")]
         if new_cookie:
@@ -199,7 +174,7 @@ def running_simulator(config: SimulatorConfig | None = None) -> Iterator[Running
         name="mt5-simulator",
         ssl_certfile=config.certfile,
         ssl_keyfile=config.keyfile,
-        # Sessions without a cookie live on their connection (``_transport``): uvicorn must keep
+        # Sessions without a cookie live on their connection (``transport_of``): uvicorn must keep
         # an idle one open as long as the simulated server keeps its session.
         timeout_keep_alive=max(1, round(config.idle_timeout_seconds)),
     )

@@ -11,6 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from propdesk.testing.simulators import read_body
 from propdesk_psp_stripe.simulator import routes
 from propdesk_psp_stripe.simulator.core import Simulator
 from propdesk_psp_stripe.simulator.errors import (
@@ -60,13 +61,7 @@ class WireApp:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.inner(scope, receive, send)
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if message["type"] != "http.request" or not message.get("more_body"):
-                break
-        status, body, headers = await self.serve(scope, b"".join(chunks))
+        status, body, headers = await self.serve(scope, await read_body(receive))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
