@@ -151,12 +151,19 @@ def propdesk_register_payment_providers() -> list[type[PaymentProvider]]:
 
 @hookspec
 def propdesk_register_payout_rails() -> list[type[PayoutRail]]:
-    """Register payout rails that pay approved payouts to traders.
+    """Register payout rails that pay approved payouts to traders (transfers, crypto).
 
     Called once per process at startup; synchronous. Keyed by ``code``; duplicates abort
-    startup.
+    startup; ``bank`` is the core's own rail (finance pays and records the bank's reference). A
+    desk offers a rail when it enables the plugin that registered it. The core makes one per
+    desk with ``cls(settings)``, checks the trader's destination against the rail's
+    ``destination_schema`` when the payout is requested, and calls ``pay`` from its payout
+    worker once the payout is approved, with the same idempotency key on every attempt: a rail
+    must pay an instruction at most once however often it is asked. What ``pay`` guarantees is
+    written in ``propdesk.payouts.contract``.
 
-    :returns: Classes implementing ``propdesk.plugins.components.PayoutRail``.
+    :returns: Classes implementing ``propdesk.payouts.contract.PayoutRail`` (re-exported as
+        ``propdesk.plugins.components.PayoutRail``).
 
     .. versionadded:: 0.1
     """

@@ -30,14 +30,12 @@ outbox retries the event; a ``Refused`` command is logged, audited and not retri
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 from sqlalchemy import String, and_, cast, literal, select
-from sqlalchemy.dialects.postgresql import insert
 
 from propdesk.access.models import PolicyRule, StaffUser
 from propdesk.access.policies import subject_for
@@ -46,10 +44,8 @@ from propdesk.engine.provisioning import ACTOR, not_before, provision_account
 from propdesk.engine.store import product_content
 from propdesk.lifecycle.machine import ACTIVE, FUNDED, PASSED, PROVISIONING
 from propdesk.lifecycle.transitions import NextPhase
-from propdesk.notifications import Notification, PermanentDeliveryError, desk_channels
-from propdesk.notifications import idempotency_key as notification_key
+from propdesk.notifications.once import mark_step, notify_once, sent_steps
 from propdesk.notifications.templates import Message, risk_message, trader_message
-from propdesk.outbox.models import OutboxDelivery
 from propdesk.outbox.service import emit
 from propdesk.platforms.contract import AccountNotFound, PlatformAdapter, Refused
 from propdesk.plugins.desk import desk_platform
@@ -72,12 +68,6 @@ _TRADES = frozenset({ACTIVE, FUNDED})
 def step_key(step: str) -> str:
     """How a finished step is recorded among the event's deliveries."""
     return f"{PLUGIN}#{step}"
-
-
-def mail_step(address: str) -> str:
-    """The step of one recipient's e-mail (addresses are long; their digest is not)."""
-    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()[:20]
-    return f"mail:{digest}"
 
 
 def close_positions_on_breach(product: Mapping[str, Any], phase: int) -> bool:
@@ -146,26 +136,14 @@ class Reaction:
                 payload["to_status"], payload.get("account"), payload["phase"], payload["attempt"]
             )
             return
-        async with self.runtime.db.session(self.tenant) as session:
-            rows = await session.scalars(
-                select(OutboxDelivery.plugin).where(
-                    OutboxDelivery.event_id == self.event.event_id,
-                    OutboxDelivery.plugin.startswith(f"{PLUGIN}#"),
-                )
-            )
-            self.done = {name.removeprefix(f"{PLUGIN}#") for name in rows}
-            self.now = await _challenge_now(session, self.challenge_id)
+        self.done = await sent_steps(self.runtime, self.tenant, self.event, PLUGIN)
+        self.now = await self.challenge_now()
 
     async def mark(self, session: Any, step: str) -> bool:
         """Record ``step`` in ``session``'s transaction; False if it was recorded already."""
-        inserted = await session.scalar(
-            insert(OutboxDelivery)
-            .values(event_id=self.event.event_id, plugin=step_key(step))
-            .on_conflict_do_nothing()
-            .returning(OutboxDelivery.plugin)
-        )
+        inserted = await mark_step(session, self.event, PLUGIN, step)
         self.done.add(step)
-        return inserted is not None
+        return inserted
 
     async def challenge_now(self) -> ChallengeNow:
         """The challenge's status, account, phase and attempt as committed now."""
@@ -293,28 +271,15 @@ class Reaction:
     # -- notifications ------------------------------------------------------------------------
     async def notify(self, recipients: list[str], message: Message | None, kind: str) -> None:
         """Send ``message`` to each recipient on its own, once per event and recipient."""
-        pending = [r for r in dict.fromkeys(recipients) if r and mail_step(r) not in self.done]
-        if message is None or not pending:
-            return
-        channel = desk_channels(self.runtime.host, self.tenant).get("email")
-        if channel is None:
-            log.info("actions.not_notified", reason="the desk has no e-mail channel", **self.where)
-            return
-        for address in pending:
-            notification = Notification(
-                tenant=self.tenant.slug,
-                kind=self.event.name,
-                recipients=(address,),
-                subject=message.subject,
-                text=message.text,
-                idempotency_key=notification_key(self.event.event_id, address),
-            )
-            try:
-                await channel.send(notification)
-            except PermanentDeliveryError as exc:
-                log.error("actions.notification_refused", to=kind, error=str(exc), **self.where)
-            async with self.runtime.db.unit_of_work(self.tenant) as session:
-                await self.mark(session, mail_step(address))
+        await notify_once(
+            self.runtime,
+            self.tenant,
+            self.event,
+            plugin=PLUGIN,
+            recipients=recipients,
+            message=message,
+            done=self.done,
+        )
 
     async def notify_trader(self) -> None:
         desk = self.tenant.display_name or self.tenant.slug

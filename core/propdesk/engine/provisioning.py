@@ -15,19 +15,19 @@ for the same account (the contract's promise for a repeated reference), which is
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from propdesk.audit.service import record
 from propdesk.catalogue.product import effective_phase, phases, size
+from propdesk.db.locks import exclusive
 from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
 from propdesk.engine.store import product_content
 from propdesk.lifecycle.machine import FUNDED, PROVISIONING, Challenge
@@ -121,25 +121,14 @@ class ProvisionedAccount:
     attempt: int
 
 
-@contextlib.asynccontextmanager
-async def _exclusive(
-    runtime: Runtime, tenant: TenantContext, challenge_id: int
-) -> AsyncIterator[None]:
+def _exclusive(runtime: Runtime, tenant: TenantContext, challenge_id: int) -> Any:
     """One provisioning of a challenge at a time in the whole deployment.
 
     The pass reaction and the ``next_phase`` event may both ask at once; two concurrent
     ``create_account`` calls with one reference would yield one account but two passwords, of
-    which only the last works. The advisory lock lives in a transaction of its own that holds
-    nothing else and ends (rolled back) when we are done, or when the process dies. Its
-    connection is not taken from the application's pool, which the work inside needs: many
-    provisionings at once must not hold every pooled connection while waiting for another.
+    which only the last works.
     """
-    async with runtime.db.owner_engine.connect() as guard:
-        await guard.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"propdesk.provisioning:{tenant.schema}:{challenge_id}"},
-        )
-        yield
+    return exclusive(runtime, f"propdesk.provisioning:{tenant.schema}:{challenge_id}")
 
 
 async def _held_at_kyc(

@@ -42,6 +42,7 @@ CORE_ROUTE_MODULES = (
     "propdesk.kyc.routes",
     "propdesk.traders.routes",
     "propdesk.orders.routes",
+    "propdesk.payouts.routes",
     "propdesk.risk.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",

@@ -11,9 +11,10 @@ from propdesk.errors import FieldProblem, InvalidInput
 
 Kind = Literal["asset", "liability", "revenue", "contra_revenue", "expense"]
 
-#: Every desk's accounts (seeded by migration ``t0006``): code -> kind.
+#: Every desk's accounts (seeded by migrations ``t0006`` and ``t0013``): code -> kind.
 ACCOUNTS: dict[str, Kind] = {
     "cash_at_psp": "asset",
+    "cash_at_bank": "asset",
     "fee_revenue": "revenue",
     "refunds": "contra_revenue",
     "chargebacks": "contra_revenue",

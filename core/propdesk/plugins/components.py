@@ -7,7 +7,8 @@ methods each kind must implement are pinned down by that kind's contract suite i
 
 ``PlatformAdapter`` is defined with its value types and errors in ``propdesk.platforms.contract``,
 ``PaymentProvider`` in ``propdesk.payments.contract``, ``KycProvider`` in
-``propdesk.kyc.contract``; all are re-exported here.
+``propdesk.kyc.contract``, ``PayoutRail`` in ``propdesk.payouts.contract``; all are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from propdesk.kyc.contract import KycProvider
 from propdesk.payments.contract import PaymentProvider
+from propdesk.payouts.contract import PayoutRail
 from propdesk.platforms.contract import PlatformAdapter
 
 if TYPE_CHECKING:
@@ -55,10 +57,6 @@ class RuleFamily(Component, Protocol):
     Implementations derive from ``propdesk.rules.family.RuleFamily``, which defines the
     evaluation contract (``on_event``, ``next_due``/``on_due``, ``objective``, ``describe``).
     """
-
-
-class PayoutRail(Component, Protocol):
-    """Pays approved payouts to traders (transfers, bank, manual)."""
 
 
 class CommissionPlan(Component, Protocol):

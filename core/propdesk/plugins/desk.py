@@ -24,6 +24,7 @@ from propdesk.errors import ConfigurationError, NotFound
 if TYPE_CHECKING:
     from propdesk.kyc.contract import KycProvider
     from propdesk.payments.contract import PaymentProvider
+    from propdesk.payouts.contract import PayoutRail
     from propdesk.platforms.contract import PlatformAdapter
 
 if TYPE_CHECKING:
@@ -35,11 +36,13 @@ log = structlog.get_logger(__name__)
 PLATFORMS = "propdesk_register_platforms"
 PAYMENT_PROVIDERS = "propdesk_register_payment_providers"
 KYC_PROVIDERS = "propdesk_register_kyc_providers"
+PAYOUT_RAILS = "propdesk_register_payout_rails"
 #: What staff read in errors, by registration hook.
 _KIND_NAMES = {
     PLATFORMS: "platform",
     PAYMENT_PROVIDERS: "payment provider",
     KYC_PROVIDERS: "KYC provider",
+    PAYOUT_RAILS: "payout rail",
 }
 
 #: (registration hook, desk slug, code, the settings as canonical JSON).
@@ -80,9 +83,9 @@ class DeskComponents:
             known = ", ".join(sorted(e.code for e in registry)) or "none"
             raise NotFound(f"no {kind} {code!r} is installed (installed: {known})")
         plugin = entry.plugin
-        # Core plugins need no enabling, but these come from a vendor's plugin that the desk
-        # configures (server, keys): a desk must have said which.
-        if not tenant.plugin_enabled(plugin):
+        # The core's own (the bank rail) need no enabling; a vendor's plugin is configured per
+        # desk (server, keys): a desk must have said which.
+        if plugin not in self._host.core and not tenant.plugin_enabled(plugin):
             raise ConfigurationError(
                 f"desk {tenant.slug!r} uses {kind} {code!r} but has not enabled its "
                 f"plugin {plugin!r}: add [plugins.{json.dumps(plugin)}] to its tenant.toml"
@@ -136,6 +139,11 @@ def desk_payment_provider(host: PluginHost, tenant: TenantContext, code: str) ->
 def desk_kyc_provider(host: PluginHost, tenant: TenantContext, code: str) -> KycProvider:
     """The desk's KYC provider ``code`` (see ``DeskComponents.adapter``)."""
     return cast("KycProvider", desk_components(host).adapter(KYC_PROVIDERS, tenant, code))
+
+
+def desk_payout_rail(host: PluginHost, tenant: TenantContext, code: str) -> PayoutRail:
+    """The desk's payout rail ``code`` (see ``DeskComponents.adapter``)."""
+    return cast("PayoutRail", desk_components(host).adapter(PAYOUT_RAILS, tenant, code))
 
 
 async def close_desk_components(host: PluginHost) -> None:

@@ -50,6 +50,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("propdesk.ledger", "propdesk.ledger.plugin"),
     ("propdesk.idempotency", "propdesk.idempotency.plugin"),
     ("propdesk.orders", "propdesk.orders.plugin"),
+    ("propdesk.payouts", "propdesk.payouts.plugin"),
     ("propdesk.risk", "propdesk.risk.plugin"),
     ("propdesk.engine", "propdesk.engine.plugin"),
     ("propdesk.actions", "propdesk.engine.actions"),
