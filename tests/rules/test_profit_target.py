@@ -109,6 +109,7 @@ def test_a_fixed_amount_and_the_progress_in_numbers() -> None:
         "progress_percent": "41.66",
         "remaining": "1750.00",
         "excluded_profit": "0.00",
+        "balance_operations": "0.00",
         "flat_required": False,
         "open_positions": 0,
         "text": "profit 1,250.00 of the 3,000.00 target (41%); 1,750.00 to go",
@@ -152,7 +153,8 @@ def test_describe() -> None:
     ftmo = {**TEN_PERCENT, "flat_required": True}
     assert ProfitTarget.describe({"amount": {"fixed": "3000"}}, phase()) == (
         "Reach a profit of 3,000.00 USD on your closed balance. "
-        "Profit excluded by another rule does not count."
+        "Profit excluded by another rule does not count; deposits do not count and payouts "
+        "do not reduce it."
     )
     assert "with every position closed" in ProfitTarget.describe(ftmo, phase())
     assert "on your equity (floating profit counts)" in ProfitTarget.describe(

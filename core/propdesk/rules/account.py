@@ -3,6 +3,12 @@
 The platform is the source of truth: a snapshot sets balance and equity outright. Between
 snapshots a deal moves the balance by its net result and the equity by its commission (the
 floating result it realises was already in the equity); a flat account's equity is its balance.
+
+A balance operation (a deposit, or a withdrawal such as a payout) moves balance and equity by
+its amount and adds up in ``balance_operations``: it is money in or out, never a trading result,
+so ``realized`` and ``profit`` do not see it. A profit target moves its level with it and the
+daily loss its day-start anchors; a maximum-loss floor stays where the contract puts it (a payout
+uses up headroom: E8, FTMO).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ class Account:
     opened_at: datetime | None = None
     #: Net result of all closed deals (profit + commission + swap), without balance operations.
     realized: Decimal = ZERO
+    #: Net of every balance operation so far (deposits positive, withdrawals negative).
+    balance_operations: Decimal = ZERO
     #: Profit a rule excluded from the objectives (e.g. trades in a news window).
     excluded_profit: Decimal = ZERO
     open_lots: Decimal = ZERO
@@ -58,6 +66,7 @@ class Account:
         elif isinstance(event, BalanceOperation):
             self.balance += event.amount
             self.equity += event.amount
+            self.balance_operations += event.amount
         elif isinstance(event, AccountOpened):
             self.initial_balance = self.balance = self.equity = event.balance
             self.opened_at = event.time

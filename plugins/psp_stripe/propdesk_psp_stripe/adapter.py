@@ -29,6 +29,7 @@ from propdesk.payments.contract import (
     WebhookRejected,
 )
 from propdesk.tenancy.secrets import SECRET_REF, resolve_secrets
+from propdesk_psp_stripe.connection import StripeConnection
 
 #: Currencies without a minor unit (Stripe's list of zero-decimal currencies).
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
@@ -94,19 +95,10 @@ class StripePayments:
     def __init__(self, settings: Mapping[str, Any]) -> None:
         self._settings = dict(settings)
         self._tolerance = int(settings.get("tolerance_seconds", 300))
-        self._client: stripe.StripeClient | None = None
+        self._connection = StripeConnection(self._settings)
 
     def client(self) -> stripe.StripeClient:
-        if self._client is None:
-            base = self._settings.get("api_base")
-            addresses: Any = {"api": base, "connect": base, "files": base} if base else None
-            self._client = stripe.StripeClient(
-                str(resolve_secrets(self._settings["api_key"], where="stripe settings /api_key")),
-                base_addresses=addresses,
-                http_client=stripe.HTTPXClient(),
-                max_network_retries=int(self._settings.get("max_network_retries", 2)),
-            )
-        return self._client
+        return self._connection.client()
 
     async def create_checkout(self, request: CheckoutRequest) -> Checkout:
         """See ``PaymentProvider.create_checkout``: a Checkout Session (``mode=payment``)."""
@@ -184,7 +176,7 @@ class StripePayments:
 
     async def close(self) -> None:
         """See ``PaymentProvider.close``."""
-        self._client = None
+        await self._connection.close()
 
 
 def verify_signature(

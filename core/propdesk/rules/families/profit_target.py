@@ -1,7 +1,9 @@
 """Profit target: the account must make a profit of ``amount`` to pass.
 
 The profit is the measure (closed balance by default, or equity with floating results) minus
-the initial balance, minus any profit another rule excluded (e.g. trades in a news window).
+the initial balance, minus any profit another rule excluded (e.g. trades in a news window),
+minus the net balance operations: a payout withdrawal does not take progress away and a deposit
+is not profit (the target level moves by the operation's amount, as the loss floors do).
 With ``flat_required`` the target counts only while no position is open (FTMO: "all
 positions must be closed"); it defaults to false because a closed-balance target already
 ignores floating profit, and some firms pass an account the moment equity touches the target.
@@ -71,7 +73,7 @@ class ProfitTarget(RuleFamily):
 
     def _decide(self, account: Account) -> None:
         # The measure at which the target is reached, and whether a position blocks it.
-        self.met_from = self.level + account.excluded_profit
+        self.met_from = self.level + account.excluded_profit + account.balance_operations
         self.flat = account.flat
         reached = self._measure(account) >= self.met_from
         self.met = reached and (self.flat or not self.flat_required)
@@ -87,6 +89,10 @@ class ProfitTarget(RuleFamily):
         self._decide(account)
         return None
 
+    def reopen(self, at: datetime, account: Account) -> None:
+        # Balance operations may have reached the decided account: the level moves with them.
+        self._decide(account)
+
     def quiet_band(self) -> Band | None:
         if self.flat_required and not self.flat:
             return ANYTHING  # a snapshot never closes a position
@@ -98,7 +104,8 @@ class ProfitTarget(RuleFamily):
 
     def objective(self, account: Account) -> dict[str, Any]:
         measure = self._measure(account)
-        profit = measure - self.initial - account.excluded_profit
+        operations = account.balance_operations
+        profit = measure - self.initial - account.excluded_profit - operations
         remaining = max(self.amount - profit, ZERO)
         share = profit * HUNDRED / self.amount if self.amount else None
         reached = profit >= self.amount
@@ -124,7 +131,7 @@ class ProfitTarget(RuleFamily):
             "measure": "equity" if self.on_equity else "balance",
             "current": plain(measure),
             "target": plain(self.amount),
-            "target_level": plain(self.level + account.excluded_profit),
+            "target_level": plain(self.level + account.excluded_profit + operations),
             "progress": plain(profit),
             "progress_percent": (
                 plain(share.quantize(HUNDREDTH, rounding=ROUND_FLOOR))
@@ -133,6 +140,7 @@ class ProfitTarget(RuleFamily):
             ),
             "remaining": plain(remaining),
             "excluded_profit": plain(account.excluded_profit),
+            "balance_operations": plain(operations),
             "flat_required": self.flat_required,
             "open_positions": len(account.positions),
             "text": text,
@@ -147,4 +155,7 @@ class ProfitTarget(RuleFamily):
             text = f"Reach a profit of {amount} on your closed balance"
         if params.get("flat_required", False):
             text += ", with every position closed"
-        return text + ". Profit excluded by another rule does not count."
+        return (
+            text + ". Profit excluded by another rule does not count; deposits do not count "
+            "and payouts do not reduce it."
+        )

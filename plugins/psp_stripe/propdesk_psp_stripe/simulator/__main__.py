@@ -13,6 +13,7 @@ from propdesk_psp_stripe.simulator.core import (
     SimulatorConfig,
 )
 from propdesk_psp_stripe.simulator.server import running_simulator
+from propdesk_psp_stripe.simulator.transfers import ACCOUNT_ID
 from propdesk_psp_stripe.simulator.webhooks import WebhookEndpoint
 
 
@@ -37,17 +38,24 @@ def parse_args(argv: Sequence[str] | None = None) -> SimulatorConfig:
     parser.add_argument("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET)
     parser.add_argument("--retry-delays", type=_delays, help="e.g. 0.5,1,2,4")
     parser.add_argument("--public-url", help="the base of hosted checkout URLs")
+    parser.add_argument(
+        "--connected-account", action="append", default=[],
+        help="an account (acct_…) transfers may go to (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.secret_key and not all(k.startswith(("sk_", "rk_")) for k in args.secret_key):
         parser.error("a secret key starts with sk_ or rk_")
     if not args.webhook_secret.startswith("whsec_"):
         parser.error("a webhook secret starts with whsec_")
+    if not all(ACCOUNT_ID.match(a) for a in args.connected_account):
+        parser.error("a connected account is acct_ and letters or digits")
     config = SimulatorConfig(
         host=args.host,
         port=args.port,
         webhook_secret=args.webhook_secret,
         webhooks=tuple(WebhookEndpoint(url, args.webhook_secret) for url in args.webhook),
         public_url=args.public_url,
+        connected_accounts=tuple(args.connected_account),
     )
     if args.secret_key:
         config.secret_keys = tuple(args.secret_key)

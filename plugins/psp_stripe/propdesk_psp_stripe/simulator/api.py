@@ -11,14 +11,15 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from propdesk.testing.simulators import read_body
+from propdesk.testing.simulators import drop_connection, read_body
 from propdesk_psp_stripe.simulator import routes
-from propdesk_psp_stripe.simulator.core import Simulator
+from propdesk_psp_stripe.simulator.core import Fault, Simulator
 from propdesk_psp_stripe.simulator.errors import (
     StripeError,
     api_error,
     authentication,
     rate_limited,
+    unavailable,
     unrecognized,
 )
 from propdesk_psp_stripe.simulator.forms import parse_form
@@ -61,11 +62,16 @@ class WireApp:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             await self.inner(scope, receive, send)
             return
-        status, body, headers = await self.serve(scope, await read_body(receive))
+        status, body, headers, dropped = await self.serve(scope, await read_body(receive))
+        if dropped:
+            await drop_connection(send)
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def serve(self, scope: Scope, raw: bytes) -> tuple[int, bytes, Headers]:
+    async def serve(self, scope: Scope, raw: bytes) -> tuple[int, bytes, Headers, bool]:
+        """The status, body and headers of the answer, and whether to drop the connection
+        instead of sending it (an injected fault)."""
         sim, request_id = self.sim, new_id("req_", 14)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method, path = scope["method"].upper(), scope["path"]
@@ -73,6 +79,7 @@ class WireApp:
         entry: dict[str, Any] = {
             "id": request_id, "time": sim.clock.time(), "method": method, "path": path,
             "params": None, "idempotency_key": None, "api_key": None, "replayed": False,
+            "dropped": False,
         }  # fmt: skip
         try:
             status, body, extra = await self._answer(scope, headers, raw, request_id, entry)
@@ -90,7 +97,7 @@ class WireApp:
             (b"access-control-allow-origin", b"*"),
         ]
         out += [(k.lower().encode(), v.encode("latin-1")) for k, v in extra.items()]
-        return status, body, out
+        return status, body, out, bool(entry["dropped"])
 
     async def _answer(
         self,
@@ -125,6 +132,10 @@ class WireApp:
             fault = sim.faults.take(method, path)
         if fault is not None and fault.status == 429:
             raise rate_limited()
+        if fault is not None and not fault.apply:
+            return await self._unapplied(fault, entry)
+        # The answer, whatever it is (a replay, an error), is lost on the way back.
+        entry["dropped"] = fault is not None and fault.drop
         idem = headers.get("idempotency-key") if method in ("POST", "DELETE") else None
         entry["idempotency_key"] = idem
         extra = {"idempotency-key": idem} if idem else {}
@@ -155,6 +166,17 @@ class WireApp:
                 else:
                     sim.idempotency.abandon(key, idem)
         return status, body, extra
+
+    async def _unapplied(
+        self, fault: Fault, entry: dict[str, Any]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """A fault before the endpoint runs: a drop (status 0 in the log) or a bare 5xx."""
+        if fault.delay > 0:
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            entry["dropped"] = True
+            return 0, b"", {}
+        raise unavailable(fault.status or 503)
 
     def _run(
         self,

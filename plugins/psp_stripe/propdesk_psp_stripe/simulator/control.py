@@ -1,6 +1,7 @@
 """The control API under ``/__sim__/`` (JSON, no auth) that tests drive the simulator with:
-pay and expire sessions, open and close disputes, add webhook endpoints, break webhook
-delivery, inspect the delivery and request logs. ``StripeSimulatorControl`` is its client."""
+pay and expire sessions, open and close disputes, register connected accounts, set the
+balance and count transfers, add webhook endpoints, break webhook delivery, inject faults,
+inspect the delivery and request logs. ``StripeSimulatorControl`` is its client."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from litestar import Request, Response, Router, delete, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
-from propdesk_psp_stripe.simulator import checkout, payments
+from propdesk_psp_stripe.simulator import checkout, payments, transfers
 from propdesk_psp_stripe.simulator.core import Fault, Simulator
 from propdesk_psp_stripe.simulator.errors import StripeError, invalid
 from propdesk_psp_stripe.simulator.webhooks import DeliveryMode, WebhookEndpoint
@@ -49,6 +50,10 @@ def _mode(data: dict[str, Any]) -> DeliveryMode:
         bad_signature=bool(data.get("bad_signature", False)),
         count=_opt_int(data.get("count")),
     )
+
+
+def _balances(sim: Simulator) -> dict[str, Any]:
+    return {"available": dict(sim.balances), "default": sim.config.available_balance}
 
 
 def control_router(sim: Simulator) -> Router:
@@ -110,6 +115,52 @@ def control_router(sim: Simulator) -> Router:
         with lock:
             sim.coupons[coupon_id] = data
         return {"id": coupon_id, **data}
+
+    @post("/connected-accounts", status_code=200)
+    async def add_account(request: AnyRequest) -> dict[str, Any]:
+        data = await _body(request)
+        ident, email = data.get("id"), data.get("email")
+        account = transfers.add_account(sim, ident and str(ident), email and str(email))
+        with lock:
+            return copy.deepcopy(account)
+
+    @get("/connected-accounts", sync_to_thread=False)
+    def accounts() -> list[dict[str, Any]]:
+        with lock:
+            return copy.deepcopy(list(sim.store.objects.get("account", {}).values()))
+
+    @get("/balance", sync_to_thread=False)
+    def get_balance() -> dict[str, Any]:
+        with lock:
+            return _balances(sim)
+
+    @post("/balance", status_code=200)
+    async def set_balance(request: AnyRequest) -> dict[str, Any]:
+        data = await _body(request)
+        with lock:
+            transfers.set_balance(sim, str(data.get("currency") or "usd"), int(data["amount"]))
+            return _balances(sim)
+
+    @get("/transfers", sync_to_thread=False)
+    def list_transfers(
+        payout_reference: FromQuery[str | None] = None,
+        transfer_group: FromQuery[str | None] = None,
+        destination: FromQuery[str | None] = None,
+    ) -> list[dict[str, Any]]:
+        """Oldest first, all of them (no paging)."""
+        with lock:
+            return [
+                copy.deepcopy(t)
+                for t in sim.store.objects.get("transfer", {}).values()
+                if payout_reference in (None, t["metadata"].get("payout_reference"))
+                and transfer_group in (None, t["transfer_group"])
+                and destination in (None, t["destination"])
+            ]
+
+    @get("/transfers/summary", sync_to_thread=False)
+    def transfer_summary(by: FromQuery[str] = "payout_reference") -> dict[str, Any]:
+        with lock:
+            return transfers.summary(list(sim.store.objects.get("transfer", {}).values()), by)
 
     @get("/webhooks/endpoints", sync_to_thread=False)
     def endpoints() -> list[dict[str, Any]]:
@@ -196,7 +247,11 @@ def control_router(sim: Simulator) -> Router:
             status=_opt_int(data.get("status")),
             delay=float(data.get("delay") or 0.0),
             count=int(data.get("count") or 1),
+            drop=bool(data.get("drop", False)),
+            apply=bool(data.get("apply", True)),
         )
+        if not fault.apply and not (fault.drop or (fault.status or 0) >= 500):
+            raise ValueError("apply=false goes with drop or a 5xx status")
         with lock:
             sim.faults.items.append(fault)
         return vars(fault)
@@ -229,6 +284,7 @@ def control_router(sim: Simulator) -> Router:
         "/__sim__",
         route_handlers=[
             *(health, reset, pay, settle, expire, open_dispute, close_dispute, add_coupon),
+            *(add_account, accounts, get_balance, set_balance, list_transfers, transfer_summary),
             *(endpoints, add_endpoint, remove_endpoint, mode, set_mode, release, pending),
             *(redeliver, deliveries, requests, clear_requests, add_fault, clear_faults),
             *(advance_clock, snapshot),

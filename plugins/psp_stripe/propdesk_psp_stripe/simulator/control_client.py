@@ -63,6 +63,45 @@ class StripeSimulatorControl(ControlClient):
         body = {key: value for key, value in body.items() if value is not None}
         return dict(await self._call("POST", "/coupons", body))
 
+    # Connect: connected accounts, the balance, transfers
+
+    async def add_connected_account(
+        self, account_id: str | None = None, *, email: str | None = None
+    ) -> str:
+        """A connected account transfers may go to: ``account_id`` (``acct_…``) or a new one;
+        its id."""
+        body = {"id": account_id, "email": email}
+        return str((await self._call("POST", "/connected-accounts", body))["id"])
+
+    async def connected_accounts(self) -> list[dict[str, Any]]:
+        return list(await self._call("GET", "/connected-accounts"))
+
+    async def set_balance(self, amount: int, currency: str = "usd") -> dict[str, Any]:
+        """The platform's available balance in ``currency`` (minor units)."""
+        body = {"amount": amount, "currency": currency}
+        return dict(await self._call("POST", "/balance", body))
+
+    async def balance(self) -> dict[str, Any]:
+        """``{"available": {currency: minor units}, "default": for the others}``."""
+        return dict(await self._call("GET", "/balance"))
+
+    async def transfers(
+        self,
+        *,
+        payout_reference: str | None = None,
+        transfer_group: str | None = None,
+        destination: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every transfer made (oldest first), filtered by its metadata's
+        ``payout_reference``, its ``transfer_group`` or its ``destination``."""
+        filters = {"payout_reference": payout_reference, "transfer_group": transfer_group}
+        return list(await self._call("GET", "/transfers", destination=destination, **filters))
+
+    async def transfer_summary(self, by: str = "payout_reference") -> dict[str, dict[str, Any]]:
+        """Transfers grouped by ``payout_reference`` or ``transfer_group``: ``{key: {"count",
+        "amounts": {currency: minor units}, "ids"}}`` (those without one under ``""``)."""
+        return dict(await self._call("GET", "/transfers/summary", by=by))
+
     # webhooks
 
     async def add_endpoint(
@@ -149,10 +188,15 @@ class StripeSimulatorControl(ControlClient):
         delay: float = 0.0,
         count: int = 1,
         method: str | None = None,
+        drop: bool = False,
+        apply: bool = True,
     ) -> dict[str, Any]:
         """The next ``count`` matching API requests wait ``delay`` s and/or answer ``status``
-        (429 rate limit, 5xx api_error)."""
+        (429 rate limit, 5xx api_error) and/or ``drop`` the connection unanswered. A 5xx or a
+        drop comes after the endpoint ran and kept its result under the idempotency key (the
+        answer is lost), or with ``apply=False`` before it ran (nothing done, nothing kept)."""
         body = {"path": path, "status": status, "delay": delay, "count": count, "method": method}
+        body |= {"drop": drop, "apply": apply}
         return dict(await self._call("POST", "/faults", body))
 
     async def clear_faults(self) -> None:

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from propdesk_psp_stripe.simulator import checkout
+from propdesk_psp_stripe.simulator import checkout, transfers
 from propdesk_psp_stripe.simulator.idempotency import IdempotencyStore
 from propdesk_psp_stripe.simulator.store import Obj, Store, new_id
 from propdesk_psp_stripe.simulator.webhooks import WebhookEndpoint, WebhookSender
@@ -40,6 +40,11 @@ class SimulatorConfig:
     #: Coupons ``discounts[0][coupon]`` may name: id -> {"percent_off"} or {"amount_off",
     #: "currency"}.
     coupons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Connected accounts (``acct_…``) present from the start and after every reset.
+    connected_accounts: tuple[str, ...] = ()
+    #: The platform's available balance in each currency until set (minor units): transfers
+    #: draw on it.
+    available_balance: int = 100_000_000_000
     api_version: str = API_VERSION
     host: str = "127.0.0.1"
     port: int = 0
@@ -73,13 +78,20 @@ class Clock:
 class Fault:
     """The next ``count`` requests whose path starts with ``path`` (and of ``method``, if
     given) wait ``delay`` seconds, and/or answer ``status`` (429: rate limited before the
-    endpoint runs; 5xx: an api_error saved under the idempotency key, as Stripe saves 500s)."""
+    endpoint runs; 5xx: an api_error saved under the idempotency key, as Stripe saves 500s),
+    and/or ``drop`` the connection without an answer.
+
+    ``apply=False`` makes a 5xx or a drop happen *before* the endpoint runs (the request never
+    reached the API: nothing done, nothing kept under the key); by default they happen after
+    it ran and its result was kept (the answer was lost on the way back)."""
 
     path: str = "/v1/"
     method: str | None = None
     status: int | None = None
     delay: float = 0.0
     count: int = 1
+    drop: bool = False
+    apply: bool = True
     id: str = field(default_factory=lambda: new_id("flt_", 8))
 
 
@@ -104,6 +116,8 @@ class Simulator:
         self.clock = Clock()
         self.store = Store()
         self.coupons: dict[str, dict[str, Any]] = {}
+        #: The available balance by currency, once set or drawn on.
+        self.balances: dict[str, int] = {}
         self.checkout: dict[str, checkout.SessionState] = {}
         #: Each event's webhook body, byte for byte (redeliveries send it again).
         self.payloads: dict[str, bytes] = {}
@@ -137,6 +151,9 @@ class Simulator:
             self.checkout.clear()
             self.payloads.clear()
             self.coupons = copy.deepcopy(self.config.coupons)
+            self.balances = {}
+            for account in self.config.connected_accounts:
+                transfers.add_account(self, account)
             self.idempotency.clear()
             self.faults = Faults()
             self.requests.clear()

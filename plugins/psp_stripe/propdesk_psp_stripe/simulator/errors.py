@@ -83,6 +83,13 @@ def api_error(message: str = "An unknown error occurred (simulated).") -> Stripe
     return StripeError(500, message, type_="api_error")
 
 
+def unavailable(status: int = 503) -> StripeError:
+    """A 5xx from in front of the API: the request never ran, so no key keeps it."""
+    return StripeError(
+        status, "The service is temporarily unavailable (simulated).", type_="api_error", save=False
+    )
+
+
 def unrecognized(method: str, path: str) -> StripeError:
     message = (
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs "

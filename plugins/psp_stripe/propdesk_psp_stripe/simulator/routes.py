@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from propdesk_psp_stripe.simulator import checkout, payments
+from propdesk_psp_stripe.simulator import checkout, payments, transfers
 from propdesk_psp_stripe.simulator.errors import invalid
 from propdesk_psp_stripe.simulator.forms import as_list, check_known, choice, expand_paths, text
 from propdesk_psp_stripe.simulator.store import Obj, created_filter, list_page
@@ -170,6 +170,37 @@ def get_dispute(call: Call) -> Obj:
 @route("GET", "/v1/disputes")
 def list_disputes(call: Call) -> Obj:
     return _list(call, "dispute", "/v1/disputes", ("charge", "payment_intent"), created=True)
+
+
+# Connect: transfers, the balance they draw on, connected accounts
+
+
+@route("POST", "/v1/transfers")
+def create_transfer(call: Call) -> Obj:
+    transfer = transfers.create_transfer(call.sim, call.params)
+    return call.sim.store.expanded(transfer, expand_paths(call.params))
+
+
+@route("GET", "/v1/transfers/{id}")
+def get_transfer(call: Call) -> Obj:
+    return _view(call, call.sim.store.require("transfer", call.ident, "id"))
+
+
+@route("GET", "/v1/transfers")
+def list_transfers(call: Call) -> Obj:
+    filters = ("destination", "transfer_group")
+    return _list(call, "transfer", "/v1/transfers", filters, created=True)
+
+
+@route("GET", "/v1/balance")
+def get_balance(call: Call) -> Obj:
+    check_known(call.params, ("expand",))
+    return transfers.balance(call.sim)
+
+
+@route("GET", "/v1/accounts/{id}")
+def get_account(call: Call) -> Obj:
+    return _view(call, call.sim.store.require("account", call.ident, "account"))
 
 
 # events

@@ -23,6 +23,8 @@ EXPANDABLE: dict[str, dict[str, str]] = {
     "charge": {"payment_intent": "payment_intent"},
     "refund": {"charge": "charge", "payment_intent": "payment_intent"},
     "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
+    "transfer": {"destination": "account"},
+    "account": {},
     "event": {},
 }
 
