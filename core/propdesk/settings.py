@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     outbox_sweep_seconds: int = Field(
         default=5, description="How often the worker re-enqueues undispatched outbox events."
     )
+    payout_sweep_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=59,
+        description="How often the worker moves on payouts a crashed or lost job left behind.",
+    )
 
     @field_validator("disabled_plugins", mode="before")
     @classmethod

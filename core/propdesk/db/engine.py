@@ -43,6 +43,17 @@ class Database:
         )
         event.listen(self.engine.sync_engine, "connect", self._on_connect)
         self._tenant_engines: dict[str, AsyncEngine] = {}
+        self._lock_engine: AsyncEngine | None = None
+
+    @property
+    def lock_engine(self) -> AsyncEngine:
+        """Connections that only hold advisory locks (``propdesk.db.locks``): a pool of their
+        own, so waiting for a lock never takes a connection the work inside needs."""
+        if self._lock_engine is None:
+            self._lock_engine = create_async_engine(
+                self.url, pool_size=2, max_overflow=62, pool_pre_ping=True
+            )
+        return self._lock_engine
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         statements = ["SET search_path TO ''"]
@@ -79,6 +90,8 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.owner_engine.dispose()
+        if self._lock_engine is not None:
+            await self._lock_engine.dispose()
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:

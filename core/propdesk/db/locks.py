@@ -18,10 +18,10 @@ async def exclusive(runtime: Runtime, key: str) -> AsyncIterator[None]:
 
     The lock lives in a transaction of its own that holds nothing else and ends (rolled back)
     when the block does or the process dies, so a killed worker never leaves it held. Its
-    connection is not taken from the application's pool, which the work inside needs: many
-    waiters must not hold every pooled connection.
+    connection comes from the lock pool, not the application's, which the work inside needs:
+    many waiters must not hold every pooled connection.
     """
-    async with runtime.db.owner_engine.connect() as guard:
+    async with runtime.db.lock_engine.connect() as guard:
         await guard.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
         )

@@ -7,6 +7,7 @@ leave it something to do, and the trader's e-mail for every step they care about
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,6 @@ log = structlog.get_logger(__name__)
 PLUGIN = "propdesk.payouts"
 #: Events after which the worker has a step to take.
 DRIVING = frozenset({"requested", "approved", "retried", "rejected", "submitted"})
-SWEEP_SECONDS = 5
 
 PAYOUT_PERMISSIONS = [
     Permission(
@@ -113,12 +113,13 @@ async def sweep_payouts(ctx: JobContext) -> dict[str, int]:
     from propdesk.worker.decorators import job_runtime
 
     runtime = job_runtime(ctx)
+    stale = min(STALE_AFTER, timedelta(seconds=runtime.settings.payout_sweep_seconds))
     moved: dict[str, int] = {}
     for tenant in await list_tenants(runtime):
         if tenant.status != "active":
             continue
         try:
-            for payout_id in await owed(runtime, tenant, older_than=STALE_AFTER):
+            for payout_id in await owed(runtime, tenant, older_than=stale):
                 await advance(runtime, tenant, payout_id)
                 moved[tenant.slug] = moved.get(tenant.slug, 0) + 1
         except Exception:
@@ -128,11 +129,11 @@ async def sweep_payouts(ctx: JobContext) -> dict[str, int]:
 
 @hookimpl
 def propdesk_register_jobs() -> list[JobDefinition]:
+    from propdesk.settings import get_settings
     from propdesk.worker.settings import every
 
-    return [
-        JobDefinition("sweep_payouts", sweep_payouts, cron=every(SWEEP_SECONDS), timeout_seconds=45)
-    ]
+    seconds = get_settings().payout_sweep_seconds
+    return [JobDefinition("sweep_payouts", sweep_payouts, cron=every(seconds), timeout_seconds=45)]
 
 
 @hookimpl

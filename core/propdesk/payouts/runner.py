@@ -29,6 +29,7 @@ from propdesk.db.locks import exclusive
 from propdesk.engine.models import TradingAccount
 from propdesk.payouts import workflow
 from propdesk.payouts.contract import PayoutInstruction, PayoutRefused
+from propdesk.payouts.faults import crash_point
 from propdesk.payouts.models import PayoutPayment, PayoutRow
 from propdesk.payouts.service import live_payment, locked, settle_paid, step
 from propdesk.platforms.contract import Refused
@@ -110,6 +111,7 @@ async def _withdraw(
             row.failure = f"the platform refused the withdrawal: {exc}"
             await step(session, runtime.queue, row, "withdrawal_refused", ACTOR, row.failure)
         return
+    crash_point("withdrawn_not_recorded")
     async with runtime.db.unit_of_work(tenant) as session:
         row = await locked(session, payout.id)
         if row.status != workflow.REQUESTED:
@@ -150,6 +152,7 @@ async def _submit(runtime: Runtime, tenant: TenantContext, payout: PayoutRow) ->
         await step(
             session, None, row, "submitted", ACTOR, f"payment attempt {attempt} to {row.rail}"
         )
+    crash_point("submitted")
 
 
 async def _pay(runtime: Runtime, tenant: TenantContext, payout: PayoutRow) -> bool:
@@ -188,6 +191,7 @@ async def _pay(runtime: Runtime, tenant: TenantContext, payout: PayoutRow) -> bo
         return True
     if result.status != "paid" or result.rail_reference is None:
         return False
+    crash_point("paid_not_recorded")
     async with runtime.db.unit_of_work(tenant) as session:
         row = await locked(session, payout.id)
         live = await live_payment(session, payout.id)
@@ -202,6 +206,7 @@ async def _pay(runtime: Runtime, tenant: TenantContext, payout: PayoutRow) -> bo
             actor=ACTOR,
             at=result.at,
         )
+    crash_point("paid_recorded")
     return True
 
 

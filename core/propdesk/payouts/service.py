@@ -189,8 +189,13 @@ async def request_payout(
 
 # -- reviewing ----------------------------------------------------------------------------------
 async def locked(session: AsyncSession, payout_id: int) -> PayoutRow:
+    # populate_existing: a row this session read before the lock was granted is refreshed
+    # with what the previous holder committed, not trusted from the identity map.
     payout = await session.scalar(
-        select(PayoutRow).where(PayoutRow.id == payout_id).with_for_update()
+        select(PayoutRow)
+        .where(PayoutRow.id == payout_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if payout is None:
         raise NotFound(f"no payout {payout_id}")
