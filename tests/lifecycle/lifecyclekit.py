@@ -37,6 +37,7 @@ def valid(event: str, at: datetime, state: Challenge) -> Transition:
         reason="reviewed by the risk desk",
         days=7,
         version_hash=V2 if state.version_hash != V2 else V1,
+        balance="125000",
     )
 
 

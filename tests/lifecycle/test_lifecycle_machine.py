@@ -59,7 +59,7 @@ TAKES = {
         "refunded",
         "rebind",
     },
-    "funded": {"paused", "breached", "refunded", "rebind"},
+    "funded": {"paused", "breached", "refunded", "rebind", "scaled"},
     "paused": {"resumed", "breached", "expired", "extend", "advance", "refunded", "rebind"},
     "passed": {"next_phase", "refunded", "rebind"},
     "failed": {"reset", "reinstate"},
@@ -123,7 +123,13 @@ def test_each_status_takes_its_events(status: str) -> None:
 
 @pytest.mark.parametrize(
     ("status", "event"),
-    [(s, e) for s in STATUSES for e in EVENTS if e not in TAKES[s]],
+    # An evaluation phase refuses ``scaled`` for its kind (test_a_scaled_funded_account...).
+    [
+        (s, e)
+        for s in STATUSES
+        for e in EVENTS
+        if e not in TAKES[s] and (s, e) != ("active", "scaled")
+    ],
 )
 def test_every_other_event_is_refused_naming_the_status_and_what_it_takes(
     status: str, event: str
@@ -183,12 +189,20 @@ def test_a_two_step_challenge_goes_from_payment_to_funded_with_its_history() -> 
 def test_an_instant_phase_trades_as_active_and_never_passes() -> None:
     state = walk(INSTANT, "paid", "provisioned")
     assert (state.status, state.kind) == ("active", "instant")
-    assert allowed(state) == {"paused", "breached", "expired", "extend", "refunded", "rebind"}
+    assert allowed(state) == {
+        "paused",
+        "breached",
+        "expired",
+        "extend",
+        "refunded",
+        "rebind",
+        "scaled",
+    }
     message = refusal(state, "passed")
     assert message == (
         "cannot 'passed' an active challenge: phase 1 of 1 is instant, and only an evaluation "
-        "phase followed by another phase passes; it takes paused, breached, expired, refunded, "
-        "extend, rebind"
+        "phase followed by another phase passes; it takes paused, breached, expired, scaled, "
+        "refunded, extend, rebind"
     )
 
 
@@ -447,3 +461,24 @@ def test_replaying_the_journal_rebuilds_the_state(events: tuple[str, ...]) -> No
     assert journal(state) == tuple(entry.transition for entry in state.history)
     assert replay(Challenge.start(TWO_STEP, V1), journal(state)) == state
     assert replay(Challenge.start(TWO_STEP, V1), []) == Challenge.start(TWO_STEP, V1)
+
+
+@pytest.mark.parametrize("phases", [INSTANT, ONE_STEP])
+def test_a_scaled_funded_account_is_the_same_phase_on_a_new_attempt(
+    phases: tuple[str, ...],
+) -> None:
+    events = ("paid", "provisioned") if phases == INSTANT else ("paid", "provisioned", "passed")
+    events += () if phases == INSTANT else ("next_phase", "provisioned")
+    state = walk(phases, *events)
+    scaled = apply(state, valid("scaled", after(state), state))
+    assert (scaled.status, scaled.phase, scaled.attempt, scaled.account) == (
+        "provisioning",
+        state.phase,
+        state.attempt + 1,
+        None,
+    )
+    evaluating = walk(TWO_STEP, "paid", "provisioned")
+    with pytest.raises(LifecycleError, match="scaled"):
+        apply(evaluating, valid("scaled", after(evaluating), evaluating))
+    with pytest.raises(LifecycleError, match="positive decimal"):
+        apply(state, make("scaled", after(state), balance="-5", explanation="x"))

@@ -52,6 +52,7 @@ FIELDS = st.fixed_dictionaries(
         "reason": st.sampled_from(["stale price feed", "platform outage", " "]),
         "days": st.integers(-1, 30),
         "version_hash": st.sampled_from([V1, V2, ""]),
+        "balance": st.sampled_from(["125000", "0", "x"]),
     }
 )
 LEAVE_TERMINAL = {"reset", "reinstate", "extend"}

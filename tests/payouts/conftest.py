@@ -110,7 +110,11 @@ class PayoutDesk:
 
 
 async def open_payout_desk(
-    runtime: Runtime, *, payouts: dict[str, Any] | None = None, **product: Any
+    runtime: Runtime,
+    *,
+    payouts: dict[str, Any] | None = None,
+    display_name: str | None = None,
+    **product: Any,
 ) -> PayoutDesk:
     slug = unique_name("pay").lower()[:30]
     server = f"payouts-{slug}"
@@ -120,7 +124,8 @@ async def open_payout_desk(
         "propdesk.engine": {"poll_seconds": 0},
         "propdesk.payouts": payouts or {"rails": ["bank", "counting"]},
     }
-    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
+    names = {"display_name": display_name} if display_name else {}
+    await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins, **names)])
     tenant = await get_tenant(runtime, slug)
     assert tenant is not None
     with tempfile.TemporaryDirectory() as folder:

@@ -4,25 +4,29 @@ once, and every step leaves its timeline, audit record and ledger entries."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from conftest import CountingRail, PayoutDesk, open_payout_desk
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from propdesk.engine.models import TradingAccount
+from propdesk.engine.provisioning import provision_account
 from propdesk.errors import Conflict
 from propdesk.ledger import service as ledger
+from propdesk.lifecycle.service import load_challenge
 from propdesk.payouts import service
 from propdesk.payouts.case import funded_account, live_case, quote_of
-from propdesk.payouts.models import PayoutPayment, PayoutRow, PayoutStep
+from propdesk.payouts.models import PayoutPayment, PayoutRow, PayoutStep, ScalingStep
 from propdesk.payouts.runner import advance
 from propdesk.payouts.service import NotEligible
 from propdesk.payouts.workflow import PayoutStateError
 from propdesk.runtime import Runtime
 from propdesk.testing.payouts import open_funded
+from propdesk.traders import service as traders
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 BANK = {"account_holder": "Ana Trader", "iban": "DE89370400440532013000"}
@@ -245,3 +249,106 @@ async def test_a_refused_payment_fails_and_a_retry_pays_with_a_new_attempt(
                     status="submitted",
                 )
             )
+
+
+async def test_approval_refuses_what_the_quote_would_refuse_now(payout_runtime: Runtime) -> None:
+    policy = {"split_percent": "80", "cadence": "on_demand", "kyc_required": True}
+    desk = await open_payout_desk(payout_runtime, payout=policy)
+    async with payout_runtime.db.unit_of_work(desk.tenant) as session:
+        trader = await traders.register(
+            session,
+            email="ana@traders.example",
+            password="correct horse battery",
+            name="Ana Trader",
+            country="DE",
+            accept_terms=True,
+        )
+        trader.kyc_status = "approved"
+    challenge_id, account = await open_funded(payout_runtime, desk.tenant)
+    desk.profit(account.split(":")[1], "1000")
+    requested = await request(desk, challenge_id)
+    await advance(payout_runtime, desk.tenant, requested.id)
+    async with payout_runtime.db.unit_of_work(desk.tenant) as session:
+        found = await traders.find(session, "ana@traders.example")
+        assert found is not None
+        found.kyc_status, found.kyc_reason = "rejected_final", "document forged"
+    with pytest.raises(NotEligible) as refused:
+        async with payout_runtime.db.unit_of_work(desk.tenant) as session:
+            funded = await funded_account(session, desk.tenant.schema, challenge_id, trading=False)
+            assert funded.trader is not None
+            await service.approve(
+                session,
+                None,
+                requested.id,
+                funded,
+                approver="user:finance",
+                kyc_status=funded.trader.kyc_status,
+                now=datetime.now(UTC),
+            )
+    assert [r.rule for r in refused.value.refusals] == ["kyc"]
+    assert (await payout(desk, requested.id)).status == "pending_review"
+
+
+async def test_a_payout_that_meets_the_plan_scales_the_account(payout_runtime: Runtime) -> None:
+    plan = {
+        "cycle_months": 1,
+        "min_profit_percent": "2",
+        "min_payouts": 2,
+        "balance_increase_percent": "25",
+        "split_percent": "90",
+    }
+    desk = await open_payout_desk(payout_runtime, scaling=plan)
+    challenge_id, account = await open_funded(payout_runtime, desk.tenant)
+    login = account.split(":")[1]
+    async with payout_runtime.db.unit_of_work(desk.tenant) as session:
+        await session.execute(
+            update(TradingAccount)
+            .where(TradingAccount.challenge_id == challenge_id)
+            .values(opened_at=datetime.now(UTC) - timedelta(days=40))
+        )
+
+    async def pay_out(profit: str) -> PayoutRow:
+        desk.profit(login, profit)
+        made = await request(
+            desk, challenge_id, rail="counting", destination={"account": "acct_scale"}
+        )
+        await advance(payout_runtime, desk.tenant, made.id)
+        await approve(desk, made.id, "user:finance")
+        await advance(payout_runtime, desk.tenant, made.id)
+        return await payout(desk, made.id)
+
+    first = await pay_out("2500")
+    assert (first.status, first.scaling_reviewed_at is not None) == ("paid", True)
+    second = await pay_out("1500")
+    assert second.status == "paid"
+    async with payout_runtime.db.session(desk.tenant) as session:
+        details = dict(
+            (
+                await session.execute(
+                    select(PayoutStep.payout_id, PayoutStep.detail).where(
+                        PayoutStep.event.in_(("scaling_reviewed", "scaled"))
+                    )
+                )
+            ).all()
+        )
+        [step] = (await session.scalars(select(ScalingStep))).all()
+        _row, challenge = await load_challenge(session, challenge_id)
+    assert "1 payouts in the cycle; the plan needs 2" in details[first.id]
+    assert "4.00% net profit and 2 payouts" in details[second.id]
+    assert (step.from_balance, step.balance, step.split_percent) == (
+        Decimal("100000.00"),
+        Decimal("125000.00"),
+        Decimal("90"),
+    )
+    assert (challenge.status, challenge.attempt) == ("provisioning", 2)
+    assert not desk.platform.trading_enabled(login)
+
+    made = await provision_account(payout_runtime, desk.tenant, challenge_id)
+    assert made is not None
+    new_login = made.account.split(":")[1]
+    assert desk.platform.state(new_login).balance == Decimal("125000.00")
+    desk.profit(new_login, "1000")
+    async with payout_runtime.db.session(desk.tenant) as session:
+        funded = await funded_account(session, desk.tenant.schema, challenge_id)
+        quoted = quote_of(funded, await live_case(payout_runtime, desk.tenant, session, funded))
+    assert (quoted.split_percent, quoted.payable) == (Decimal("90"), Decimal("900.00"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -29,8 +30,20 @@ def chaos() -> None:
     help="Chance that the worker kills itself at each crash point it passes.",
 )
 @click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--worker-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the killed workers' output in this file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One line of JSON.")
-def payouts(runs: int, accounts: int, crash_rate: float, seed: int, as_json: bool) -> None:
+def payouts(
+    runs: int,
+    accounts: int,
+    crash_rate: float,
+    seed: int,
+    worker_log: Path | None,
+    as_json: bool,
+) -> None:
     """Pay RUNS payouts on the MT5 and Stripe simulators while a real worker is SIGKILLed at
     random moments and at the crash points; report double payments, lost payouts and whether
     the ledger balances. Exits non-zero if anything broke."""
@@ -50,6 +63,7 @@ def payouts(runs: int, accounts: int, crash_rate: float, seed: int, as_json: boo
                 seed=seed,
                 accounts=accounts,
                 crash_rate=crash_rate,
+                keep_log=worker_log,
             )
         )
     line = report.line()

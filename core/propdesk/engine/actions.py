@@ -12,7 +12,7 @@ resumed, reinstate  enable trading; tell the trader
 passed              disable trading on the passed account; tell the trader; move the challenge
                     to its next phase (``NextPhase``) and provision that phase's account
 paid, next_phase,   provision the account of the current phase attempt (its credentials are
-reset               the trader's message)
+reset, scaled       the trader's message; a scaled phase's account has the plan's balance)
 =================== ===========================================================================
 
 Every step is done once per event: a finished step is recorded in the event's deliveries (as
@@ -381,6 +381,7 @@ REACTIONS: dict[str, Callable[[Reaction], Awaitable[None]]] = {
     "challenge.paid": _provision,
     "challenge.next_phase": _provision,
     "challenge.reset": _provision,
+    "challenge.scaled": _provision,
 }
 
 

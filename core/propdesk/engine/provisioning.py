@@ -31,7 +31,7 @@ from propdesk.db.locks import exclusive
 from propdesk.engine.models import AccountState, PlatformCursor, TradingAccount
 from propdesk.engine.store import product_content
 from propdesk.lifecycle.machine import FUNDED, PROVISIONING, Challenge
-from propdesk.lifecycle.transitions import Provisioned
+from propdesk.lifecycle.transitions import Provisioned, Scaled
 from propdesk.notifications import (
     Notification,
     PermanentDeliveryError,
@@ -78,8 +78,10 @@ def phase_account(
     addons: tuple[str, ...],
     trader_name: str,
     trader_email: str,
+    balance: Decimal | None = None,
 ) -> PhaseAccount:
-    """The account spec of phase ``phase`` (its index) of ``product`` for a size: pure."""
+    """The account spec of phase ``phase`` (its index) of ``product`` for a size (or for
+    ``balance``, when a scaling plan grew the account): pure."""
     listed = phases(product)
     if not 0 <= phase < len(listed):
         raise LookupError(
@@ -96,12 +98,22 @@ def phase_account(
             reference=account_reference(challenge_id, phase, attempt),
             group=spec.group,
             leverage=spec.leverage,
-            initial_balance=Decimal(size(product, size_code)["balance"]),
+            initial_balance=balance or Decimal(size(product, size_code)["balance"]),
             currency=str(product["currency"]),
             trader_name=trader_name,
             trader_email=trader_email,
         ),
     )
+
+
+def scaled_balance(challenge: Challenge) -> Decimal | None:
+    """The balance the scaling plan gave the current phase, if it scaled."""
+    for entry in reversed(challenge.history):
+        if isinstance(entry.transition, Scaled):
+            return Decimal(entry.transition.balance)
+        if entry.event == "next_phase":
+            return None
+    return None
 
 
 def not_before(challenge: Challenge) -> datetime:
@@ -190,6 +202,7 @@ async def provision_account(
             addons=tuple(row.addons or ()),
             trader_name=row.trader_name or "",
             trader_email=row.trader_email or "",
+            balance=scaled_balance(challenge),
         )
         adapter = desk_platform(runtime.host, tenant, wanted.platform)
         opened = await adapter.create_account(wanted.spec)

@@ -10,8 +10,9 @@ Statuses, and the events each takes::
 
     awaiting_payment  paid, cancelled, rebind
     provisioning      provisioned, refunded, rebind
-    active            paused, breached, expired, passed, extend, advance, refunded, rebind
-    funded            paused, breached, refunded, rebind
+    active            paused, breached, expired, passed, extend, advance, refunded, rebind,
+                      scaled (an instant-funded phase)
+    funded            paused, breached, refunded, rebind, scaled
     paused            resumed, breached, expired, extend, advance, refunded, rebind
     passed            next_phase, refunded, rebind
     failed            reset, reinstate                (terminal)
@@ -22,9 +23,10 @@ A phase trades as ``active`` (evaluation, instant) or ``funded`` (funded): ``pro
 ``resumed`` and ``reinstate`` return to that status. Only an evaluation phase followed by
 another phase passes (by ``passed`` or the operator's ``advance``); a funded phase has no
 deadline, so it neither expires nor is extended. ``next_phase`` starts the next phase at
-attempt 1; ``reset`` starts the same phase again at attempt + 1. Both need a new account and
-start without extension. Terminal statuses are left only by a new attempt (reset) or by an
-operator (reinstate, extend): no later verdict of the engine undoes a breach.
+attempt 1; ``reset`` starts the same phase again at attempt + 1, and so does ``scaled`` (a
+funded or instant phase whose payout met the scaling plan, on a larger account). All need a
+new account and start without extension. Terminal statuses are left only by a new attempt
+(reset) or by an operator (reinstate, extend): no later verdict of the engine undoes a breach.
 
 ``apply`` never changes its input: it returns a new state with one history entry appended,
 or raises ``LifecycleError`` saying what was refused and what the challenge takes now. Time
@@ -38,6 +40,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from propdesk.errors import Conflict
 from propdesk.lifecycle.transitions import (
@@ -58,6 +61,7 @@ from propdesk.lifecycle.transitions import (
     Reinstate,
     Reset,
     Resumed,
+    Scaled,
     Transition,
 )
 from propdesk.rules.clock import utc
@@ -75,8 +79,18 @@ PHASE_KINDS = (EVALUATION, FUNDED, INSTANT)
 _TAKES: dict[str, tuple[str, ...]] = {
     AWAITING_PAYMENT: ("paid", "cancelled", "rebind"),
     PROVISIONING: ("provisioned", "refunded", "rebind"),
-    ACTIVE: ("paused", "breached", "expired", "passed", "extend", "advance", "refunded", "rebind"),
-    FUNDED: ("paused", "breached", "refunded", "rebind"),
+    ACTIVE: (
+        "paused",
+        "breached",
+        "expired",
+        "passed",
+        "extend",
+        "advance",
+        "refunded",
+        "rebind",
+        "scaled",
+    ),
+    FUNDED: ("paused", "breached", "refunded", "rebind", "scaled"),
     PAUSED: ("resumed", "breached", "expired", "extend", "advance", "refunded", "rebind"),
     PASSED: ("next_phase", "refunded", "rebind"),
     FAILED: ("reset", "reinstate"),
@@ -153,6 +167,8 @@ def allowed(state: Challenge) -> set[str]:
         takes -= _PASSING
     if state.kind == FUNDED:
         takes -= _DEADLINE
+    if state.kind == EVALUATION:
+        takes.discard("scaled")
     return takes
 
 
@@ -226,7 +242,7 @@ def _effect(state: Challenge, t: Transition) -> Challenge:
             return replace(state, status=PASSED, paused_by=None)
         case NextPhase():
             return _new_account(state, phase=state.phase + 1, attempt=1)
-        case Reset():
+        case Reset() | Scaled():
             return _new_account(state, phase=state.phase, attempt=state.attempt + 1)
         case Cancelled() | Refunded():
             return replace(state, status=CANCELLED, paused_by=None)
@@ -275,10 +291,19 @@ def _check_fields(t: Transition) -> None:
             problem = "a reason"
         case Rebind() if not t.version_hash:
             problem = "the content hash of the product version to pin"
+        case Scaled() if not _positive(t.balance):
+            problem = f"the new balance as a positive decimal (got {t.balance!r})"
         case Extend() if t.days <= 0:
             problem = f"a number of days above 0 (got {t.days})"
     if problem:
         raise LifecycleError(f"{event!r} needs {problem}")
+
+
+def _positive(text: str) -> bool:
+    try:
+        return Decimal(text) > 0
+    except (InvalidOperation, TypeError):
+        return False
 
 
 def _refusal(state: Challenge, event: str) -> str:
@@ -291,6 +316,8 @@ def _refusal(state: Challenge, event: str) -> str:
         where = f"phase {state.phase + 1} of {len(state.phases)} is {state.kind}"
         if event in _PASSING:
             why = f"{where}, and only an evaluation phase followed by another phase passes"
+        elif event == "scaled":
+            why = f"{where}, and only a funded or instant-funded account scales"
         else:
             why = f"{where}, and a funded phase has no deadline"
         return f"{head}: {why}; it takes {takes}"

@@ -96,6 +96,16 @@ class Reset(Transition):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Scaled(Transition):
+    """A payout met the scaling plan: the funded phase goes on, at the next attempt, on a new
+    and larger account (``balance``, a decimal string) with limits computed from it."""
+
+    event = "scaled"
+    balance: str
+    explanation: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Cancelled(Transition):
     """The order was dropped before payment (abandoned, refused by the PSP, withdrawn)."""
 
@@ -153,6 +163,7 @@ TRANSITIONS: tuple[type[Transition], ...] = (
     Passed,
     NextPhase,
     Reset,
+    Scaled,
     Cancelled,
     Refunded,
     Reinstate,

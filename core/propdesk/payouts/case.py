@@ -168,7 +168,7 @@ async def payout_case(
         payouts_paid=int(paid[0]),
         last_payout_at=paid[1],
         kyc_status=funded.trader.kyc_status if funded.trader is not None else "approved",
-        fee_paid=Decimal(fee),
+        fee_paid=Decimal(fee or 0),
     )
 
 

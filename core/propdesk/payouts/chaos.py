@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,7 +225,8 @@ async def _wave(
     ids: list[int],
     rng: random.Random,
     report: ChaosReport,
-) -> None:
+) -> bool:
+    """Pay the wave's payouts under kills; False when its deadline passed first."""
     kills_due = rng.randint(1, 3)
     last_kill = time.monotonic()
     while True:
@@ -235,9 +237,9 @@ async def _wave(
             report.max_recovery_seconds = max(
                 report.max_recovery_seconds, time.monotonic() - last_kill
             )
-            return
+            return True
         if time.monotonic() - last_kill > WAVE_DEADLINE_SECONDS:
-            return
+            return False
         await _approve_reviewed(runtime, tenant, ids)
         if kills_due:
             await asyncio.sleep(rng.uniform(0.2, 3.5))
@@ -261,6 +263,7 @@ async def run(
     seed: int,
     accounts: int,
     crash_rate: float,
+    keep_log: Path | None = None,
 ) -> ChaosReport:
     """Run ``runs`` payouts under fault injection (see the module docstring)."""
     rng, report, started = random.Random(seed), ChaosReport(runs=runs), time.monotonic()
@@ -306,14 +309,18 @@ async def run(
                     for challenge_id, account in lanes:
                         await _profit(mt5, account.split(":")[1])
                         ids.append(await _request(runtime, tenant, challenge_id))
-                    await _wave(runtime, tenant, worker, ids, rng, report)
                     all_ids += ids
+                    if not await _wave(runtime, tenant, worker, ids, rng, report):
+                        break  # its payouts are lost: the next wave could not even ask
             finally:
                 worker.stop()
+                # A run that broke off must not leave its desk served by later workers.
+                await set_status(runtime, tenant.slug, "suspended", "chaos", "the run ended")
+                if keep_log is not None and log.exists():
+                    await asyncio.to_thread(shutil.copyfile, log, keep_log)
             report.crash_points = _crash_points(log.read_text(errors="replace"))
             report.crash_point_kills = sum(report.crash_points.values())
             await _count(runtime, tenant, mt5, stripe, all_ids, report)
-            await set_status(runtime, tenant.slug, "suspended", "chaos", "the chaos run ended")
     report.seconds = round(time.monotonic() - started, 1)
     return report
 
@@ -360,6 +367,7 @@ async def _count(
         report.paid += paid
         report.lost_payouts += (not paid) or made["count"] != 1
         transferred += Decimal(sum(made["amounts"].values())) / 100
+    report.lost_payouts += report.runs - len(rows)  # never requested: an earlier wave stalled
     paid_total = sum((p.amount for p in rows.values() if p.status == "paid"), Decimal(0))
     report.ledger_balanced = (
         all(v == 0 for v in totals.values())

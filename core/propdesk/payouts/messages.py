@@ -17,6 +17,7 @@ _SUBJECTS = {
     "payment_refused": "your payout could not be paid",
     "rejected": "your payout was rejected",
     "returned": "the profit of your rejected payout is back on your account",
+    "scaled": "your account has been scaled up",
 }
 
 _BODIES = {
@@ -30,6 +31,8 @@ _BODIES = {
     "payment_refused": "The payment did not go through; finance will retry or contact you.",
     "rejected": "Finance rejected your payout.",
     "returned": "The withdrawn profit has been deposited back on your trading account.",
+    "scaled": "Your payout met the scaling plan: trading on your current account has stopped and "
+    "a larger account is being opened; its login follows by e-mail.",
 }
 
 

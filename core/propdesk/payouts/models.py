@@ -57,6 +57,8 @@ class PayoutRow(TenantBase):
     requested_by: Mapped[str] = mapped_column(Text)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the worker reviewed the scaling plan after the payment (once per payout).
+    scaling_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = created_at_column()
 
 

@@ -7,6 +7,7 @@ leave it something to do, and the trader's e-mail for every step they care about
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,10 @@ log = structlog.get_logger(__name__)
 
 PLUGIN = "propdesk.payouts"
 #: Events after which the worker has a step to take.
-DRIVING = frozenset({"requested", "approved", "retried", "rejected", "submitted"})
+#: Payouts the sweep moves on at once, and how long one may take.
+SWEEP_CONCURRENCY = 8
+SWEEP_STEP_SECONDS = 30.0
+DRIVING = frozenset({"requested", "approved", "retried", "rejected", "submitted", "paid"})
 
 PAYOUT_PERMISSIONS = [
     Permission(
@@ -107,23 +111,36 @@ def propdesk_register_payout_rails() -> list[type[PayoutRail]]:
 
 
 async def sweep_payouts(ctx: JobContext) -> dict[str, int]:
-    """Move on every payout the worker owes a step (after a crash, a lost job, an outage)."""
+    """Move on every payout the worker owes a step (after a crash, a lost job, an outage).
+
+    Payouts go side by side, each within a time limit: one whose platform or rail hangs, or a
+    desk whose services are down, does not hold up the others."""
     from propdesk.payouts.runner import STALE_AFTER, advance, owed
     from propdesk.tenancy.service import list_tenants
     from propdesk.worker.decorators import job_runtime
 
     runtime = job_runtime(ctx)
     stale = min(STALE_AFTER, timedelta(seconds=runtime.settings.payout_sweep_seconds))
+    gate = asyncio.Semaphore(SWEEP_CONCURRENCY)
     moved: dict[str, int] = {}
+
+    async def one(tenant: TenantContext, payout_id: int) -> None:
+        async with gate:
+            try:
+                await asyncio.wait_for(advance(runtime, tenant, payout_id), SWEEP_STEP_SECONDS)
+                moved[tenant.slug] = moved.get(tenant.slug, 0) + 1
+            except Exception:
+                log.warning("payouts.sweep_step_failed", payout_id=payout_id, exc_info=True)
+
+    work = []
     for tenant in await list_tenants(runtime):
         if tenant.status != "active":
             continue
         try:
-            for payout_id in await owed(runtime, tenant, older_than=stale):
-                await advance(runtime, tenant, payout_id)
-                moved[tenant.slug] = moved.get(tenant.slug, 0) + 1
+            work += [one(tenant, p) for p in await owed(runtime, tenant, older_than=stale)]
         except Exception:
             log.exception("payouts.sweep_failed", tenant=tenant.slug)
+    await asyncio.gather(*work)
     return moved
 
 

@@ -315,10 +315,7 @@ async def list_payouts(
 @get("/api/payouts/{payout_id:int}", opt=READ, operation_id="getPayout", tags=TAGS)
 async def get_payout(session: SessionDep, payout_id: FromPath[int]) -> PayoutView:
     """A payout with its approvers and timeline."""
-    payout = await session.get(PayoutRow, payout_id)
-    if payout is None:
-        raise NotFound(f"no payout {payout_id}")
-    return await payout_view(session, payout, full=True)
+    return await payout_view(session, await _any(session, payout_id), full=True)
 
 
 def _actor(principal: Any) -> str:
@@ -455,7 +452,84 @@ async def confirm_payout(
     return await idempotent(request, session, actor, run, required=True)
 
 
+# -- statements ---------------------------------------------------------------------------------
+
+
+async def _statement(
+    session: AsyncSession, tenant: TenantContext, payout: PayoutRow, fmt: str
+) -> Response[Any]:
+    from propdesk.payouts import statement as render
+    from propdesk.payouts.statements import statement_of
+
+    statement = await statement_of(session, tenant, payout)
+    name = f"payout-{payout.id}-statement.{fmt}"
+    disposition = {"Content-Disposition": f'inline; filename="{name}"'}
+    if fmt == "pdf":
+        pdf = render.statement_pdf(statement)
+        return Response(pdf, media_type="application/pdf", headers=disposition)
+    return Response(render.statement_html(statement), media_type="text/html", headers=disposition)
+
+
+async def _mine(
+    request: Request[Any, Any, Any], session: AsyncSession, payout_id: int
+) -> PayoutRow:
+    return await trader_payout(session, await signed_in_trader(request, session), payout_id)
+
+
+async def _any(session: AsyncSession, payout_id: int) -> PayoutRow:
+    payout = await session.get(PayoutRow, payout_id)
+    if payout is None:
+        raise NotFound(f"no payout {payout_id}")
+    return payout
+
+
+MINE = "/api/traders/me/payouts/{payout_id:int}/statement"
+ANY = "/api/payouts/{payout_id:int}/statement"
+
+
+@get(f"{MINE}.html", opt=public(), operation_id="getMyStatementHtml", tags=TAGS)
+async def my_statement_html(
+    request: Request[Any, Any, Any],
+    session: SessionDep,
+    tenant: TenantDep,
+    payout_id: FromPath[int],
+) -> Response[Any]:
+    """The statement of one of the trader's payouts, as a web page."""
+    return await _statement(session, tenant, await _mine(request, session, payout_id), "html")
+
+
+@get(f"{MINE}.pdf", opt=public(), operation_id="getMyStatementPdf", tags=TAGS)
+async def my_statement_pdf(
+    request: Request[Any, Any, Any],
+    session: SessionDep,
+    tenant: TenantDep,
+    payout_id: FromPath[int],
+) -> Response[Any]:
+    """The statement of one of the trader's payouts, as a PDF."""
+    return await _statement(session, tenant, await _mine(request, session, payout_id), "pdf")
+
+
+@get(f"{ANY}.html", opt=READ, operation_id="getStatementHtml", tags=TAGS)
+async def statement_html(
+    session: SessionDep, tenant: TenantDep, payout_id: FromPath[int]
+) -> Response[Any]:
+    """A payout's statement as the trader gets it, as a web page."""
+    return await _statement(session, tenant, await _any(session, payout_id), "html")
+
+
+@get(f"{ANY}.pdf", opt=READ, operation_id="getStatementPdf", tags=TAGS)
+async def statement_pdf(
+    session: SessionDep, tenant: TenantDep, payout_id: FromPath[int]
+) -> Response[Any]:
+    """A payout's statement as the trader gets it, as a PDF."""
+    return await _statement(session, tenant, await _any(session, payout_id), "pdf")
+
+
 ROUTES = [
+    my_statement_html,
+    my_statement_pdf,
+    statement_html,
+    statement_pdf,
     my_quote,
     request_payout,
     my_payouts,

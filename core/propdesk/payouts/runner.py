@@ -9,6 +9,8 @@ ending in a commit (a recovery point):
 ``paying``     ask the rail to pay, always with the attempt's key -> ``paid`` / ``failed``
                (the bank rail waits here for finance's confirmation)
 ``rejected``   with ``return``: deposit the profit back under ``po<id>r``
+``paid``       review the scaling plan once (``scaling.review``); a payout that meets it
+               stops the account and scales the challenge onto a larger one (``scaled``)
 
 It may run any number of times, in any number of processes, and be killed anywhere: a lock on
 the payout lets one process at a time act on it, the platform and the rail recognise a repeated
@@ -20,6 +22,7 @@ up every payout the worker owes a step, so a killed worker's payout moves on wit
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
@@ -81,6 +84,8 @@ async def advance(runtime: Runtime, tenant: TenantContext, payout_id: int) -> st
                     return status
             elif status == workflow.REJECTED and _owes_return(payout):
                 await _return(runtime, tenant, payout, account)
+            elif status == workflow.PAID and payout.scaling_reviewed_at is None:
+                await review_scaling(runtime, tenant, payout, account)
             else:
                 return status
         return None
@@ -242,6 +247,7 @@ async def owed(runtime: Runtime, tenant: TenantContext, *, older_than: timedelta
                 or_(
                     PayoutRow.status.in_((workflow.REQUESTED, workflow.APPROVED)),
                     (PayoutRow.status == workflow.PAYING) & (PayoutRow.rail != "bank"),
+                    (PayoutRow.status == workflow.PAID) & PayoutRow.scaling_reviewed_at.is_(None),
                     (PayoutRow.status == workflow.REJECTED)
                     & (PayoutRow.disposition == "return")
                     & PayoutRow.withdrawal_ticket.is_not(None)
@@ -252,3 +258,89 @@ async def owed(runtime: Runtime, tenant: TenantContext, *, older_than: timedelta
             .limit(500)
         )
         return list(rows)
+
+
+async def review_scaling(
+    runtime: Runtime, tenant: TenantContext, payout: PayoutRow, account: TradingAccount
+) -> None:
+    """Once per paid payout: grow the account if the plan says so, and say why or why not."""
+    from propdesk.catalogue.product import size as size_of
+    from propdesk.lifecycle.service import apply_transition
+    from propdesk.lifecycle.transitions import Scaled
+    from propdesk.payouts.case import NotPayable, funded_account
+    from propdesk.payouts.models import ScalingStep
+    from propdesk.payouts.scaling import ScalingReview, review
+
+    async with runtime.db.session(tenant) as session:
+        try:
+            funded = await funded_account(session, tenant.schema, payout.challenge_id)
+        except NotPayable:
+            funded = None
+        decision = None
+        if funded is not None and funded.scaling and funded.account.id == account.id:
+            last = await session.scalar(
+                select(ScalingStep)
+                .where(ScalingStep.challenge_id == payout.challenge_id)
+                .order_by(ScalingStep.step.desc())
+                .limit(1)
+            )
+            start = last.at if last is not None else funded.funded_at
+            profits = await session.scalars(
+                select(PayoutRow.profit).where(
+                    PayoutRow.challenge_id == payout.challenge_id,
+                    PayoutRow.status == workflow.PAID,
+                    PayoutRow.requested_at >= start,
+                )
+            )
+            live = await desk_platform(runtime.host, tenant, account.platform).account_state(
+                account.login
+            )
+            facts = ScalingReview(
+                now=datetime.now(UTC),
+                cycle_start=start,
+                initial_balance=account.initial_balance,
+                size_balance=Decimal(size_of(funded.product, funded.row.size or "")["balance"]),
+                balance=live.balance,
+                paid_profits=list(profits),
+            )
+            decision = review(funded.scaling, facts)
+            step_number = (last.step if last is not None else 0) + 1
+        session.expunge_all()
+    if decision is not None and decision.scales:
+        # The old account stops before the new one exists: the trader never trades on both.
+        await desk_platform(runtime.host, tenant, account.platform).disable_trading(account.login)
+    async with runtime.db.unit_of_work(tenant) as session:
+        row = await locked(session, payout.id)
+        if row.scaling_reviewed_at is not None:
+            return
+        row.scaling_reviewed_at = datetime.now(UTC)
+        if decision is None:
+            return
+        if not decision.scales:
+            await step(session, None, row, "scaling_reviewed", ACTOR, decision.explanation)
+            return
+        assert decision.balance is not None
+        session.add(
+            ScalingStep(
+                challenge_id=row.challenge_id,
+                step=step_number,
+                payout_id=row.id,
+                at=row.scaling_reviewed_at,
+                from_balance=account.initial_balance,
+                balance=decision.balance,
+                split_percent=decision.split_percent,
+                explanation=decision.explanation,
+            )
+        )
+        await apply_transition(
+            session,
+            runtime.queue,
+            row.challenge_id,
+            Scaled(
+                at=row.scaling_reviewed_at,
+                balance=str(decision.balance),
+                explanation=decision.explanation,
+            ),
+            actor=ACTOR,
+        )
+        await step(session, runtime.queue, row, "scaled", ACTOR, decision.explanation)

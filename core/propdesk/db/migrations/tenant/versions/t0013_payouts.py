@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.Text, nullable=False),
         _when("approved_at"),
         _when("paid_at"),
+        _when("scaling_reviewed_at"),
         sa.Column(
             "updated_at",
             sa.DateTime(timezone=True),
