@@ -87,6 +87,17 @@ class ManifestError(InvalidInput):
         return "\n".join([self.detail, *(f"  {p}" for p in self.problems)])
 
 
+class ProviderError(PropdeskError):
+    """An outside provider (a PSP, a payout rail) did not do what was asked; ``provider_code``
+    keeps the provider's own code for support and audit."""
+
+    status = 502
+
+    def __init__(self, detail: str, *, provider_code: str | None = None) -> None:
+        super().__init__(detail)
+        self.provider_code = provider_code
+
+
 class WebhookRejected(PropdeskError):
     """A provider's webhook whose signature is missing, wrong or too old, or whose body is
     unreadable: nothing is recorded, and the provider retries (a real event then verifies)."""

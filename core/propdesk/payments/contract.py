@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from propdesk.errors import PropdeskError, WebhookRejected
+from propdesk.errors import ProviderError, WebhookRejected
 
 __all__ = [
     "Checkout",
@@ -118,16 +118,11 @@ class RefundResult:
     amount: Decimal
 
 
-class PaymentError(PropdeskError):
+class PaymentError(ProviderError):
     """The provider did not do what was asked; ``provider_code`` keeps its own code."""
 
-    status = 502
     title = "Payment provider error"
     slug = "payment-error"
-
-    def __init__(self, detail: str, *, provider_code: str | None = None) -> None:
-        super().__init__(detail)
-        self.provider_code = provider_code
 
 
 class PaymentUnavailable(PaymentError):

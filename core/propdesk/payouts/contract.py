@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from propdesk.errors import PropdeskError
+from propdesk.errors import ProviderError
 
 __all__ = [
     "PayoutInstruction",
@@ -73,16 +73,11 @@ class RailResult:
     replayed: bool = False
 
 
-class RailError(PropdeskError):
+class RailError(ProviderError):
     """The rail did not pay; ``provider_code`` keeps the provider's own code."""
 
-    status = 502
     title = "Payout rail error"
     slug = "payout-rail-error"
-
-    def __init__(self, detail: str, *, provider_code: str | None = None) -> None:
-        super().__init__(detail)
-        self.provider_code = provider_code
 
 
 class PayoutUnavailable(RailError):
