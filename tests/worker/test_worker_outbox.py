@@ -294,7 +294,12 @@ async def test_worker_delivers_in_the_events_tenant_context(
             select(OutboxDelivery.plugin).where(OutboxDelivery.event_id == event.event_id)
         )
         # The core's own subscribers (breach actions, the engine) see every event too.
-        assert sorted(delivered) == ["listener", "propdesk.actions", "propdesk.engine"]
+        assert sorted(delivered) == [
+            "listener",
+            "propdesk.actions",
+            "propdesk.engine",
+            "propdesk.payouts",
+        ]
 
 
 async def test_a_plugin_not_enabled_for_a_desk_never_sees_its_events(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from propdesk.runtime import Runtime
 
 log = logging.getLogger(__name__)
+#: Serialises casbin's work on a cache miss (see ``CasbinPolicy.enforce``).
+_CASBIN_LOCK = threading.Lock()
 
 #: The domain of group-wide grants and of group-scope permission checks.
 GROUP_DOMAIN = "*"
@@ -113,8 +116,12 @@ class CasbinPolicy:
         key = (subject, dom, obj, act)
         answer = self._answers.get(key)
         if answer is None:
-            enforcer = self._slice(dom, obj, act)
-            answer = enforcer is not None and bool(enforcer.enforce(subject, dom, obj, act))
+            # casbin compiles matchers with ast.parse, which CPython 3.11 does not make safe
+            # across threads ("AST constructor recursion depth mismatch"), and the guard runs
+            # in a thread pool: a miss is worked out under a lock; answers are read without.
+            with _CASBIN_LOCK:
+                enforcer = self._slice(dom, obj, act)
+                answer = enforcer is not None and bool(enforcer.enforce(subject, dom, obj, act))
             if len(self._answers) >= MAX_ANSWERS:
                 self._answers.clear()
             self._answers[key] = answer

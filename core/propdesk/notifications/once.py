@@ -85,7 +85,9 @@ async def notify_once(
     channel = desk_channels(runtime.host, tenant).get("email")
     if channel is None:
         log.info(
-            "notifications.not_sent", reason="the desk has no e-mail channel", event=event.name
+            "notifications.not_sent",
+            reason="the desk has no e-mail channel",
+            event_name=event.name,
         )
         return
     for address in pending:
@@ -100,7 +102,7 @@ async def notify_once(
         try:
             await channel.send(notification)
         except PermanentDeliveryError as exc:
-            log.error("notifications.refused", event=event.name, error=str(exc))
+            log.error("notifications.refused", event_name=event.name, error=str(exc))
         async with runtime.db.unit_of_work(tenant) as session:
             await mark_step(session, event, plugin, mail_step(address))
         done.add(mail_step(address))
