@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.audit.service import now as audit_now
 from propdesk.audit.service import record
 from propdesk.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from propdesk.ledger import service as ledger
@@ -64,8 +65,6 @@ def case_json(case: PayoutCase) -> dict[str, Any]:
 
 
 def case_from_json(data: Mapping[str, Any]) -> PayoutCase:
-    from datetime import date
-
     last = data.get("last_payout_at")
     return PayoutCase(
         now=datetime.fromisoformat(data["now"]),
@@ -266,7 +265,7 @@ async def approve(
         actor=approver,
         occurred_at=now,
     )
-    await step(session, queue, payout, "approved", approver, _approvers_text(payout), at=now)
+    await step(session, queue, payout, "approved", approver, _to_pay(payout), at=now)
     return payout
 
 
@@ -274,7 +273,7 @@ def _fields(case: PayoutCase) -> dict[str, Any]:
     return {name: getattr(case, name) for name in PayoutCase.__dataclass_fields__}
 
 
-def _approvers_text(payout: PayoutRow) -> str:
+def _to_pay(payout: PayoutRow) -> str:
     return f"{money(payout.amount)} {payout.currency} to pay through {payout.rail}"
 
 
@@ -411,8 +410,6 @@ async def step(
     status: str | None = None,
 ) -> None:
     """The timeline row, the audit record and the ``payout.<event>`` event of one step."""
-    from propdesk.audit.service import now as audit_now
-
     when = at or audit_now()
     payout.updated_at = when
     seq = 1 + (

@@ -17,6 +17,8 @@ profit of an account is never withdrawn twice for two requests.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from propdesk.errors import Conflict
 
 REQUESTED, PENDING_REVIEW, APPROVED, PAYING = "requested", "pending_review", "approved", "paying"
@@ -61,8 +63,6 @@ def move(status: str, event: str) -> str:
     return target
 
 
-def approvals_required(amount_threshold: object, amount: object) -> int:
+def approvals_required(threshold: Decimal | None, amount: Decimal) -> int:
     """Two approvers above the desk's threshold (``None``: never), one otherwise."""
-    if amount_threshold is None:
-        return 1
-    return 2 if amount > amount_threshold else 1  # type: ignore[operator]
+    return 2 if threshold is not None and amount > threshold else 1
