@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from litestar.datastructures import Cookie
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,6 +91,19 @@ async def principal_for_token(session: AsyncSession, raw: str) -> Principal | No
             .values(last_used_at=now)
         )
     return Principal(user_id, email, "token", token_tenant=tenant_slug)
+
+
+def session_cookie(name: str, secret: str, hours: int, *, https: bool) -> Cookie:
+    """A browser session's cookie (staff or trader): HTTP-only, SameSite=Lax, for ``hours``."""
+    return Cookie(
+        key=name,
+        value=secret,
+        path="/",
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=https,
+    )
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:

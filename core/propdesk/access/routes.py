@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.datastructures import Cookie
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
 from propdesk.access import service
-from propdesk.access.auth import SESSION_COOKIE, cookie_value
+from propdesk.access.auth import SESSION_COOKIE, cookie_value, session_cookie
 from propdesk.access.models import ApiToken, StaffUser
 from propdesk.access.permissions import public, requires, signed_in
 from propdesk.access.policies import RoleGrant, grants_of
@@ -130,15 +129,7 @@ async def login(
     user, secret = await service.login(
         session, email=data.email, password=data.password, session_hours=hours
     )
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=secret,
-        path="/",
-        max_age=hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    cookie = session_cookie(SESSION_COOKIE, secret, hours, https=request.url.scheme == "https")
     return Response(LoginResult(_user_view(user)), cookies=[cookie])
 
 

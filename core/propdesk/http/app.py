@@ -2,7 +2,8 @@
 
 Layers, outside in: request id and access log → authentication → tenant resolution →
 the permission guard → the handler. Routes: ``/health`` and ``/ready``, the core modules'
-``ROUTES``, then each plugin's routes under ``/plugins/<plugin name>``; OpenAPI at ``/schema``.
+``ROUTES``, each plugin's routes under ``/plugins/<plugin name>``, then the web pages
+(``propdesk.web``); OpenAPI at ``/schema``.
 A handler without a declared permission aborts startup.
 """
 
@@ -29,6 +30,8 @@ from propdesk.http.problems import EXCEPTION_HANDLERS
 from propdesk.http.request_id import RequestIdMiddleware
 from propdesk.http.tenant import NO_TENANT_OPT, TenantDirectory, TenantMiddleware
 from propdesk.runtime import Runtime
+from propdesk.web.routes import web_routers
+from propdesk.web.templating import template_config
 
 #: Core domain modules whose ``ROUTES`` list is mounted as declared.
 CORE_ROUTE_MODULES = (
@@ -103,6 +106,7 @@ def create_app(runtime: Runtime) -> Litestar:
     route_handlers: Sequence[ControllerRouterHandler] = [
         *core_routes(),
         *plugin_routers(runtime),
+        *web_routers(),
     ]
     app = PropdeskApp(
         route_handlers=route_handlers,
@@ -111,6 +115,7 @@ def create_app(runtime: Runtime) -> Litestar:
         guards=[permission_guard],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
+        template_config=template_config(),
         lifespan=[services],
         signature_namespace=SIGNATURE_NAMESPACE,
         logging_config=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import tomllib
 import zoneinfo
@@ -191,7 +192,29 @@ def read_manifest(folder: Path, host: PluginHost | None = None) -> TenantManifes
         raise ManifestError(source, exc.problems + logo_problems) from None
     if logo_problems:
         raise ManifestError(source, logo_problems)
+    if isinstance(logo, str) and logo:
+        try:
+            data_uri = logo_data(folder / logo)
+        except ValueError as exc:
+            raise ManifestError(source, [FieldProblem("/theme/logo", str(exc))]) from None
+        manifest = replace(manifest, theme={**manifest.theme, "logo_data": data_uri})
     return manifest
+
+
+#: Logo types a desk may ship, and the largest logo stored with the desk (it is inlined).
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}
+LOGO_MAX_BYTES = 200_000
+
+
+def logo_data(path: Path) -> str:
+    """The logo as a ``data:`` URI: the registry keeps it, so any web process can show it."""
+    media = LOGO_TYPES.get(path.suffix.lower())
+    if media is None:
+        raise ValueError(f"a logo must be one of {', '.join(LOGO_TYPES)}, not {path.name!r}")
+    raw = path.read_bytes()
+    if len(raw) > LOGO_MAX_BYTES:
+        raise ValueError(f"{path.name!r} is {len(raw):,} bytes; a logo may have {LOGO_MAX_BYTES:,}")
+    return f"data:{media};base64,{base64.b64encode(raw).decode('ascii')}"
 
 
 def find_manifests(path: Path) -> list[Path]:

@@ -12,10 +12,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post
-from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.access.auth import session_cookie
 from propdesk.access.permissions import public
 from propdesk.errors import Unauthenticated
 from propdesk.http.deps import RuntimeDep, SessionDep, TenantDep
@@ -101,15 +101,7 @@ async def signed_in_trader(request: Request[Any, Any, Any], session: AsyncSessio
 def _signed_in(
     request: Request[Any, Any, Any], trader: Trader, secret: str, hours: int, status: int
 ) -> Response[SignedIn]:
-    cookie = Cookie(
-        key=sessions.COOKIE,
-        value=secret,
-        path="/",
-        max_age=hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    cookie = session_cookie(sessions.COOKIE, secret, hours, https=request.url.scheme == "https")
     return Response(SignedIn(view(trader), secret), status_code=status, cookies=[cookie])
 
 
