@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         RuleFamily,
     )
     from propdesk.runtime import Runtime
+    from propdesk.simulators import Simulator
     from propdesk.tenancy.context import TenantContext
     from propdesk.worker.jobs import JobDefinition
 
@@ -270,6 +271,34 @@ def propdesk_register_migrations() -> list[MigrationLocation]:
     :returns: ``propdesk.db.migrate.MigrationLocation`` values.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def propdesk_register_simulators() -> list[type[Simulator]]:
+    """Register simulators of the services this plugin integrates, for ``propdesk demo``.
+
+    Called by the commands that run simulators (``propdesk demo``, ``propdesk chaos``), not by
+    the web server or the worker; synchronous, no I/O (import the simulator inside the hook so
+    other processes never load it). Keyed by ``code``; duplicates abort the command.
+
+    A simulator speaks the vendor's real wire protocol on a local port. The core makes one per
+    desk with ``cls(setup)`` (``propdesk.simulators.SimulatorSetup``: the desk, where Propdesk
+    answers webhooks, the prefix of its secrets' variables, the platform groups to create, the
+    market's pace), calls ``start()`` (serving in a background thread, ready on return), and
+    overlays the desk's ``[plugins.<plugin>]`` table with ``desk_settings()`` (settings with
+    ``{ env = "NAME" }`` secrets, and the values to set). It drives it through the roles the
+    class implements, each an ``async def`` over the simulator's control API: a platform's
+    traders trade (``start_trader``), a PSP's checkout is paid (``pay_checkout``), a KYC
+    applicant is approved (``approve_applicant``), a payout rail names a trader's destination
+    (``payout_destination``). ``stop()`` ends it. ``propdesk.simulators.ServedSimulator`` does
+    the starting and stopping around a simulator's ``running_simulator`` context manager.
+
+    :returns: Classes implementing ``propdesk.simulators.Simulator`` and some of its roles
+        (``PlatformSimulator``, ``PaymentSimulator``, ``KycSimulator``,
+        ``PayoutRailSimulator``).
+
+    .. versionadded:: 0.2
     """
 
 

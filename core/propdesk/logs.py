@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextvars import ContextVar
+from typing import TextIO
 
 import structlog
 
@@ -12,8 +13,9 @@ import structlog
 request_id_var: ContextVar[str | None] = ContextVar("propdesk_request_id", default=None)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Route stdlib and structlog records through one JSON (or console) renderer."""
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Route stdlib and structlog records through one JSON (or console) renderer, to
+    ``stream`` (stderr unless given)."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -31,7 +33,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

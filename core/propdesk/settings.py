@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -59,12 +62,73 @@ class Settings(BaseSettings):
         description="How often the worker moves on payouts a crashed or lost job left behind.",
     )
 
+    reporting_currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="The currency of the leadership view's consolidated figures (ISO 4217).",
+    )
+    conversion_rates: Annotated[dict[str, Decimal], NoDecode] = Field(
+        default_factory=dict,
+        description="Reporting-currency units per unit of each desk currency: JSON "
+        '(\'{"EUR": "1.08"}\') or "EUR=1.08,GBP=1.27".',
+    )
+
     @field_validator("disabled_plugins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("conversion_rates", mode="before")
+    @classmethod
+    def _read_rates(cls, value: object) -> object:
+        return parse_rates(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_rates(self) -> Settings:
+        for currency, rate in self.conversion_rates.items():
+            where = f"PROPDESK_CONVERSION_RATES: {currency}"
+            if not CURRENCY.fullmatch(currency):
+                raise ValueError(f"{where} is not a three-letter ISO 4217 code in capitals")
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"{where} converts at {rate}: a rate is a positive number")
+            if currency == self.reporting_currency and rate != 1:
+                raise ValueError(f"{where} is the reporting currency: its rate is 1, not {rate}")
+        return self
+
+
+CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def parse_rates(text: str) -> dict[str, Decimal]:
+    """``{"EUR": "1.08"}`` or ``EUR=1.08,GBP=1.27`` as Decimals (JSON numbers never become
+    floats on the way)."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            pairs = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"PROPDESK_CONVERSION_RATES is not valid JSON: {exc}") from exc
+        items = [(str(k), str(v)) for k, v in pairs.items()]
+    else:
+        items = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            currency, equals, rate = part.partition("=")
+            if not equals:
+                raise ValueError(f"PROPDESK_CONVERSION_RATES: {part!r} is not CODE=RATE")
+            items.append((currency.strip(), rate.strip()))
+    rates: dict[str, Decimal] = {}
+    for currency, rate in items:
+        try:
+            rates[currency] = Decimal(rate)
+        except InvalidOperation:
+            raise ValueError(
+                f"PROPDESK_CONVERSION_RATES: {currency} converts at {rate!r}, not a number"
+            ) from None
+    return rates
 
 
 @lru_cache(maxsize=1)

@@ -256,6 +256,35 @@ def test_instant_funding_payout_consistency_is_the_same_in_the_rule_and_the_poli
     assert not any(r.family == "profit_target" for r in effective_phase(data, "instant").rules)
 
 
+# -- aurora_fx/sprint (the demo's product) -----------------------------------------------------
+
+
+def test_sprint_passes_the_moment_equity_is_one_percent_up(tmp_path: Path) -> None:
+    history = History("2026-03-02T08:00:00+01:00", "10000")
+    history.deal("2026-03-02T09:00:00+01:00", "p1", "in", "2")
+    history.snapshot("2026-03-02T09:01:00+01:00", "10000", "10099.99")
+    history.snapshot("2026-03-02T09:02:00+01:00", "10000", "10100")
+    almost = replay(tmp_path, "aurora_fx", "sprint", "sprint", history, first=3)
+    assert almost["status"] == "active"
+    result = replay(tmp_path, "aurora_fx", "sprint", "sprint", history)
+    # Open positions count: no minimum of days, no flat account.
+    assert (result["status"], result["decided_at"]) == ("passed", "2026-03-02T08:02:00Z")
+
+
+def test_sprint_fails_three_percent_down_on_the_day(tmp_path: Path) -> None:
+    history = History("2026-03-02T08:00:00+01:00", "10000")
+    history.deal("2026-03-02T09:00:00+01:00", "p1", "in", "20")
+    history.snapshot("2026-03-02T09:01:00+01:00", "10000", "9699.99")
+    result = replay(tmp_path, "aurora_fx", "sprint", "sprint", history)
+    assert (result["status"], result["rule"]) == ("failed", "daily_loss")
+
+
+def test_sprint_pays_out_on_demand_from_the_first_day() -> None:
+    payout = effective_terms(load("aurora_fx", "sprint"))["payout"]
+    assert (payout["cadence"], payout["first_after_days"]) == ("on_demand", 0)
+    assert payout["flat_required"] is False and payout["kyc_required"] is True
+
+
 # -- summit_futures/combine ---------------------------------------------------------------------
 
 

@@ -18,6 +18,20 @@ CORE_PERMISSIONS = [
     Permission(
         "audit", "read", "Read the desk's audit trail", "tenant", ("desk_admin", "risk", "finance")
     ),
+    Permission(
+        "traders",
+        "read",
+        "Find the desk's traders and see each one's profile, identity check and story",
+        "tenant",
+        ("desk_admin", "risk", "finance", "support"),
+    ),
+    Permission(
+        "settings",
+        "read",
+        "See the desk's enabled plugins and their settings (secrets only as references)",
+        "tenant",
+        ("desk_admin",),
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -349,3 +350,20 @@ async def revoke_api_token(
         target=f"api_token:{token.id}",
         after={"user": str(user_id), "name": token.name, "tenant": token.tenant_slug},
     )
+
+
+async def names_of(session: AsyncSession, actors: Iterable[str]) -> dict[str, str]:
+    """The e-mail of each staff actor (``user:<uuid>``) among ``actors``, for people to read;
+    other actors (``trader:7``, ``engine``) are not in the answer."""
+    ids = set()
+    for actor in actors:
+        kind, _, value = actor.partition(":")
+        if kind == "user":
+            try:
+                ids.add(uuid.UUID(value))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    rows = await session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
+    return {policies.subject_for(user_id): email for user_id, email in rows}

@@ -123,14 +123,18 @@ async def list_records(
     limit: int = 100,
     action: str | None = None,
     newest_first: bool = False,
+    targets: Sequence[str] | None = None,
 ) -> Sequence[Row[Any]]:
     """Up to ``limit`` records: oldest first after ``after_seq`` (a page cursor), or the
-    newest first (``newest_first``). ``action`` keeps only records of that action."""
+    newest first (``newest_first``). ``action`` keeps only records of that action, ``targets``
+    only records about one of those targets (``trader:7``, ``challenge:12``)."""
     record_model, _ = _models(session, chain)
     columns = record_model.__table__.c
     query = select(*columns).where(columns.seq > after_seq)
     if action is not None:
         query = query.where(columns.action == action)
+    if targets is not None:
+        query = query.where(columns.target.in_(list(targets)))
     order = columns.seq.desc() if newest_first else columns.seq
     return (await session.execute(query.order_by(order).limit(limit))).all()
 

@@ -122,6 +122,30 @@ async def latest_published(session: AsyncSession, code: str) -> CatalogueVersion
     )
 
 
+async def on_sale(session: AsyncSession) -> list[CatalogueVersion]:
+    """What traders can buy: the newest published version of each product, by product code."""
+    rows = await session.scalars(
+        select(CatalogueVersion)
+        .where(CatalogueVersion.status == PUBLISHED)
+        .order_by(CatalogueVersion.product_code, CatalogueVersion.version.desc())
+        .distinct(CatalogueVersion.product_code)
+    )
+    return list(rows)
+
+
+async def by_hash(session: AsyncSession, version_hash: str) -> CatalogueVersion:
+    """The version with ``version_hash`` (what a challenge is pinned to)."""
+    row = await session.scalar(
+        select(CatalogueVersion)
+        .where(CatalogueVersion.content_hash == version_hash)
+        .order_by(CatalogueVersion.version.asc().nulls_last())
+        .limit(1)
+    )
+    if row is None:
+        raise NotFound(f"no product version {version_hash} in the catalogue")
+    return row
+
+
 async def list_versions(session: AsyncSession, code: str) -> list[CatalogueVersion]:
     """Every version of ``code``, oldest first, then its draft (if any)."""
     rows = list(
@@ -485,3 +509,24 @@ async def apply_folder(
         return []
     results = await publish_files(runtime, tenant, paths, actor)
     return [r.line for r in results if r.changed]
+
+
+@dataclass(frozen=True)
+class DraftReview:
+    """What publishing the draft would change: against the newest published version (None for
+    a product never published), and the draft's problems (it publishes only without any)."""
+
+    draft: CatalogueVersion
+    latest: CatalogueVersion | None
+    changes: list[Change]
+    problems: list[Problem]
+
+
+async def review_draft(session: AsyncSession, families: Families, code: str) -> DraftReview:
+    """The draft of ``code`` next to what is on sale now, before it is published."""
+    draft = await get_draft(session, code)
+    if draft is None:
+        raise NotFound(f"product {code!r} has no draft to publish: save one first")
+    latest = await latest_published(session, code)
+    changes = diff(latest.content if latest is not None else {}, draft.content)
+    return DraftReview(draft, latest, changes, validate(draft.content, families))

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "serve",
     "worker",
     "demo",
+    "screenshots",
     "chaos",
 )
 

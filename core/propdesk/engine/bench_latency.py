@@ -26,8 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from propdesk.catalogue.product import content_hash
 from propdesk.engine import store
 from propdesk.engine.bench import BENCH_PRODUCT
@@ -35,6 +33,7 @@ from propdesk.engine.runner import Engine, EngineConfig
 from propdesk.lifecycle.codec import transition_to_json
 from propdesk.lifecycle.transitions import Paid, Provisioned
 from propdesk.rules.clock import utc
+from propdesk.tenancy.provisioning import drop_tenant
 
 TARGET_P99_MS = 250.0
 TARGET_P50_MS = 25.0
@@ -231,32 +230,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-async def drop_desk(runtime: Any, slug: str) -> None:
-    from propdesk.tenancy.naming import quote_schema, schema_for
-
-    async with runtime.db.owner_engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_schema(schema_for(slug))} CASCADE"))
-        await conn.execute(
-            text(
-                "DELETE FROM propdesk.tenant_plugin WHERE tenant_id IN "
-                "(SELECT id FROM propdesk.tenant WHERE slug = :s)"
-            ),
-            {"s": slug},
-        )
-        await conn.execute(text("DELETE FROM propdesk.tenant WHERE slug = :s"), {"s": slug})
-
-
-async def drop_queue(runtime: Any) -> None:
-    """The run's own queue: its jobs (outbox backstops nobody will run) and the engine's keys."""
-    redis = await runtime.queue.redis()
-    name = runtime.settings.queue_name
-    jobs = await redis.zrange(name, 0, -1)
-    keys = [name, *(b"arq:job:" + job for job in jobs)]
-    keys += [key async for key in redis.scan_iter(match=f"{name}:*")]
-    for start in range(0, len(keys), 1_000):
-        await redis.delete(*keys[start : start + 1_000])
-
-
 # -- the load generator (another process) -----------------------------------------------------
 def _generate(
     urls: tuple[str, str, str],
@@ -409,5 +382,5 @@ async def run(
     finally:
         stop.set()
         await engine.close()
-        await drop_desk(runtime, slug)
-        await drop_queue(runtime)
+        await drop_tenant(runtime.db, slug)
+        await runtime.queue.purge()

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.audit.models import TenantAuditRecord
 from propdesk.catalogue.models import CatalogueVersion
 from propdesk.catalogue.product import ProductError
 from propdesk.engine.export import account_inputs
@@ -263,6 +264,29 @@ async def get_account(session: AsyncSession, account_id: int) -> TradingAccount:
     return account
 
 
+async def challenge_account(session: AsyncSession, challenge_id: int) -> TradingAccount | None:
+    """The account the challenge trades on now (the current phase and attempt), or None
+    before one is provisioned."""
+    found = await accounts_of(session, challenge_id)
+    return found[0] if found else None
+
+
+async def account_server(session: AsyncSession, account: TradingAccount) -> str | None:
+    """The server the trader's terminal connects to, as the platform named it at provisioning
+    (kept only in the audit record: the account row is the platform's, not the terminal's)."""
+    after = await session.scalar(
+        select(TenantAuditRecord.after)
+        .where(
+            TenantAuditRecord.action == "account.provisioned",
+            TenantAuditRecord.target == f"account:{account.platform}:{account.login}",
+        )
+        .order_by(TenantAuditRecord.seq.desc())
+        .limit(1)
+    )
+    server = (after or {}).get("server")
+    return str(server) if server else None
+
+
 async def timeline(session: AsyncSession, families: Families, account_id: int) -> Timeline:
     """Everything the engine knows about one account, oldest first, and why it stands there."""
     account = await get_account(session, account_id)
@@ -463,3 +487,15 @@ async def journal(session: AsyncSession, account_id: int) -> Journal:
         until=inputs.until,
         lines=[canonical_json(canonical(event)) for event in inputs.events],
     )
+
+
+async def accounts_of(session: AsyncSession, challenge_id: int) -> list[TradingAccount]:
+    """Every trading account a challenge has had, newest first (phase, then attempt)."""
+    rows = await session.scalars(
+        select(TradingAccount)
+        .where(TradingAccount.challenge_id == challenge_id)
+        .order_by(
+            TradingAccount.phase.desc(), TradingAccount.attempt.desc(), TradingAccount.id.desc()
+        )
+    )
+    return list(rows)

@@ -49,6 +49,7 @@ CORE_ROUTE_MODULES = (
     "propdesk.risk.routes",
     "propdesk.engine.routes",
     "propdesk.engine.ingest_routes",
+    "propdesk.reports.routes",
 )
 #: Prefix of plugin routes: ``/plugins/<plugin name>/...``.
 PLUGIN_PREFIX = "/plugins"

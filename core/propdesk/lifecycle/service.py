@@ -7,6 +7,7 @@ The state is always the machine's: ``load_challenge`` replays the stored history
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -287,3 +288,69 @@ async def _published_hash(session: AsyncSession, product_code: str, version: int
 
 async def count_challenges(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(ChallengeRow)) or 0)
+
+
+async def trader_challenges(session: AsyncSession, email: str) -> list[ChallengeRow]:
+    """The trader's challenges (by their e-mail, in any case), newest first."""
+    return (await challenges_of_traders(session, [email]))[email.lower()]
+
+
+async def trader_challenge(
+    session: AsyncSession, challenge_id: int, email: str
+) -> tuple[ChallengeRow, machine.Challenge]:
+    """One of the trader's challenges and its state; another trader's is not there (NotFound,
+    in the same words as one that does not exist)."""
+    owner = await session.scalar(
+        select(ChallengeRow.trader_email).where(ChallengeRow.id == challenge_id)
+    )
+    if owner is None or owner.lower() != email.lower():
+        raise NotFound(f"no challenge {challenge_id} of this trader")
+    return await load_challenge(session, challenge_id)
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    """How many of the desk's challenges stand in each status."""
+    rows = await session.execute(
+        select(ChallengeRow.status, func.count()).group_by(ChallengeRow.status)
+    )
+    return {str(status): int(count) for status, count in rows}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A rule's decision about a challenge (a breach, a pause), with the challenge's trader."""
+
+    entry: ChallengeHistory
+    challenge: ChallengeRow
+
+
+async def recent_decisions(
+    session: AsyncSession, *, events: tuple[str, ...] = ("breached", "paused"), limit: int = 50
+) -> list[Decision]:
+    """The latest transitions a rule decided (``events``), newest first."""
+    rows = await session.execute(
+        select(ChallengeHistory, ChallengeRow)
+        .join(ChallengeRow, ChallengeRow.id == ChallengeHistory.challenge_id)
+        .where(ChallengeHistory.event.in_(events), ChallengeHistory.rule.is_not(None))
+        .order_by(ChallengeHistory.at.desc(), ChallengeHistory.challenge_id.desc())
+        .limit(limit)
+    )
+    return [Decision(entry, challenge) for entry, challenge in rows.tuples()]
+
+
+async def challenges_of_traders(
+    session: AsyncSession, emails: Iterable[str]
+) -> dict[str, list[ChallengeRow]]:
+    """Each trader's challenges (by lower-cased e-mail), newest first."""
+    wanted = {email.lower() for email in emails}
+    found: dict[str, list[ChallengeRow]] = {email: [] for email in wanted}
+    if not wanted:
+        return found
+    rows = await session.scalars(
+        select(ChallengeRow)
+        .where(func.lower(ChallengeRow.trader_email).in_(wanted))
+        .order_by(ChallengeRow.id.desc())
+    )
+    for row in rows:
+        found[row.trader_email.lower()].append(row)
+    return found

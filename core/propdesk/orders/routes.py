@@ -6,7 +6,7 @@ Money-moving POSTs require an ``Idempotency-Key``: a repeat gets the first answe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -17,13 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.access.permissions import public, requires
-from propdesk.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
+from propdesk.errors import Conflict, FieldProblem, InvalidInput, Unauthenticated
 from propdesk.http.deps import PrincipalDep, RuntimeDep, SessionDep, TenantDep
 from propdesk.idempotency.http import idempotent
-from propdesk.orders import service
+from propdesk.orders import refunds, service
+from propdesk.orders.checkout import Purchase, place_and_checkout
 from propdesk.orders.models import CouponRow, OrderRow
-from propdesk.payments.service import checkout_for
-from propdesk.plugins.desk import desk_payment_provider
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
 from propdesk.traders.models import Trader
@@ -42,6 +41,7 @@ class OrderBody(msgspec.Struct):
     currency: str
     #: The desk's payment provider (``stripe``).
     provider: str
+    #: Where the provider sends the trader back (``{ORDER_ID}`` is replaced by the order's id).
     success_url: str
     cancel_url: str
     kind: Literal["purchase", "reset", "retry"] = "purchase"
@@ -147,50 +147,27 @@ async def _place(
     trader: Trader,
     data: OrderBody,
 ) -> OrderView:
-    order = await service.place_order(
-        session,
-        trader_id=trader.id,
-        kind=data.kind,
+    purchase = Purchase(
         product_code=data.product_code,
         size=data.size,
-        addons=list(data.addons),
         currency=data.currency,
-        coupon_code=data.coupon,
-        of_challenge=data.of_challenge,
-    )
-    if order.total == 0:
-        await service.mark_paid(
-            session,
-            runtime.queue,
-            order.id,
-            provider="free",
-            payment_reference=f"free:{order.id}",
-            amount=order.total,
-            currency=order.currency,
-            at=datetime.now(UTC),
-            actor=f"trader:{trader.id}",
-        )
-        return order_view(order)
-    checkout = await checkout_for(
-        runtime,
-        tenant,
-        order,
-        trader,
         provider=data.provider,
         success_url=data.success_url,
         cancel_url=data.cancel_url,
+        kind=data.kind,
+        addons=tuple(data.addons),
+        coupon=data.coupon,
+        of_challenge=data.of_challenge,
     )
-    return order_view(order, checkout.url)
+    placed = await place_and_checkout(runtime, session, tenant, trader, purchase)
+    return order_view(placed.order, placed.checkout_url)
 
 
 @get("/api/traders/me/orders", opt=public(), operation_id="listTraderOrders", tags=TAGS)
 async def my_orders(request: Request[Any, Any, Any], session: SessionDep) -> list[OrderView]:
     """The signed-in trader's orders, newest first."""
     trader = await signed_in_trader(request, session)
-    rows = await session.scalars(
-        select(OrderRow).where(OrderRow.trader_id == trader.id).order_by(OrderRow.id.desc())
-    )
-    return [order_view(o) for o in rows]
+    return [order_view(o) for o in await service.trader_orders(session, trader.id)]
 
 
 @get("/api/orders", opt=READ, operation_id="listOrders", tags=TAGS)
@@ -247,23 +224,10 @@ async def _refund(
     data: RefundBody,
     key: str,
 ) -> RefundView:
-    order = await session.get(OrderRow, order_id, with_for_update=True)
-    if order is None:
-        raise NotFound(f"no order {order_id}")
-    if order.status != "paid" or not order.provider or not order.payment_reference:
-        raise Conflict(f"order {order_id} is {order.status}: only a paid order is refunded")
-    left = order.total - order.refunded
-    amount = left if data.amount is None else data.amount
-    if not Decimal(0) < amount <= left:
-        raise InvalidInput(
-            f"at most {left} {order.currency} is left to refund",
-            problems=[FieldProblem("amount", f"more than 0 and at most {left}")],
-        )
-    provider = desk_payment_provider(runtime.host, tenant, order.provider)
-    made = await provider.refund(
-        order.payment_reference, amount, order.currency, f"order-{order.id}-{key}"[:200]
+    made = await refunds.refund(
+        runtime, session, tenant, order_id, amount=data.amount, reason=data.reason, key=key
     )
-    return RefundView(order.id, made.reference, made.status, made.amount)
+    return RefundView(order_id, made.reference, made.status, made.amount)
 
 
 @post("/api/coupons", opt=COUPONS, status_code=201, operation_id="createCoupon", tags=TAGS)

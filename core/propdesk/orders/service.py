@@ -6,7 +6,7 @@ once, however often the payment is reported.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -283,3 +283,34 @@ async def mark_paid(
         after={"provider": provider, "payment": payment_reference, "total": order.total},
     )
     return order
+
+
+async def trader_orders(session: AsyncSession, trader_id: int) -> list[OrderRow]:
+    """The trader's orders, newest first."""
+    rows = await session.scalars(
+        select(OrderRow).where(OrderRow.trader_id == trader_id).order_by(OrderRow.id.desc())
+    )
+    return list(rows)
+
+
+async def trader_order(session: AsyncSession, trader_id: int, order_id: int) -> OrderRow:
+    """One of the trader's orders; another trader's is not there (NotFound, the same words)."""
+    order = await session.get(OrderRow, order_id)
+    if order is None or order.trader_id != trader_id:
+        raise NotFound(f"no order {order_id} of this trader")
+    return order
+
+
+async def paid_by_day(
+    session: AsyncSession, since: datetime, timezone: str
+) -> list[tuple[date, str, int, Decimal]]:
+    """Orders paid since ``since``: per day (in ``timezone``) and currency, how many and how
+    much, oldest day first."""
+    day = func.date(func.timezone(timezone, OrderRow.paid_at))
+    rows = await session.execute(
+        select(day, OrderRow.currency, func.count(), func.sum(OrderRow.total))
+        .where(OrderRow.paid_at >= since)
+        .group_by(day, OrderRow.currency)
+        .order_by(day, OrderRow.currency)
+    )
+    return [(d, currency, int(n), Decimal(total)) for d, currency, n, total in rows]

@@ -26,13 +26,23 @@ class BankTransfer:
         "additionalProperties": False,
         "required": ["account_holder", "iban"],
         "properties": {
-            "account_holder": {"type": "string", "minLength": 2, "maxLength": 140},
+            "account_holder": {
+                "type": "string",
+                "minLength": 2,
+                "maxLength": 140,
+                "title": "Account holder",
+            },
             "iban": {
                 "type": "string",
+                "title": "IBAN",
                 "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
                 "description": "Upper case, without spaces",
             },
-            "bic": {"type": "string", "pattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"},
+            "bic": {
+                "type": "string",
+                "pattern": "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$",
+                "title": "BIC",
+            },
         },
     }
 

@@ -48,13 +48,13 @@ from propdesk.payouts.faults import ENV as CRASH_ENV
 from propdesk.payouts.models import PayoutRow
 from propdesk.runtime import Runtime, open_runtime
 from propdesk.settings import Settings
+from propdesk.simulators import SimulatorSetup
 from propdesk.tenancy.context import TenantContext
 from propdesk.tenancy.manifest import TenantManifest
 from propdesk.tenancy.service import apply_manifests, get_tenant, set_status
 from propdesk.testing.payouts import funded_product, open_funded
 
 GROUP = "real\\chaos\\funded"
-ACCOUNT = "acct_1ChaosPayouts"
 FINANCE = "user:chaos-finance"
 #: A wave that is not paid this long after its last kill has lost payouts.
 WAVE_DEADLINE_SECONDS = 90.0
@@ -83,21 +83,16 @@ class ChaosReport:
         return asdict(self)
 
 
-def _simulators() -> tuple[Any, Any]:
-    try:
-        from propdesk_mt5.simulator import SimulatorConfig as MT5Config
-        from propdesk_mt5.simulator import running_simulator as mt5_simulator
-        from propdesk_psp_stripe.simulator import SimulatorConfig as StripeConfig
-        from propdesk_psp_stripe.simulator import running_simulator as stripe_simulator
-    except ImportError as exc:  # the plugins are their own distributions
+def _simulators(runtime: Runtime) -> tuple[Any, Any]:
+    """The MT5 and Stripe simulators their plugins register, for one desk (not started)."""
+    registry = runtime.host.simulators()
+    if "mt5" not in registry or "stripe" not in registry:  # the plugins are their own packages
         raise RuntimeError(
             "chaos payouts runs on the MT5 and Stripe simulators: pip install -e plugins/mt5 "
-            f"-e plugins/psp_stripe ({exc})"
-        ) from exc
-    return (
-        mt5_simulator(MT5Config(groups=(GROUP,))),
-        stripe_simulator(StripeConfig(connected_accounts=(ACCOUNT,))),
-    )
+            "-e plugins/psp_stripe"
+        )
+    setup = SimulatorSetup(desk="chaos", env_prefix="CHAOS_", groups=(GROUP,))
+    return registry.get("mt5")(setup), registry.get("stripe")(setup)
 
 
 class Worker:
@@ -137,19 +132,9 @@ class Worker:
 async def _desk(runtime: Runtime, mt5: Any, stripe: Any) -> TenantContext:
     slug = f"chaos_{uuid.uuid4().hex[:10]}"
     plugins = {
-        "mt5": {
-            "server": mt5.url,
-            "manager_login": mt5.manager[0],
-            "password": {"env": "CHAOS_MT5_PASSWORD"},
-            "server_timezone": "+02:00",
-            "server_name": "Propdesk-Chaos",
-        },
-        "psp_stripe": {
-            "api_key": {"env": "CHAOS_STRIPE_KEY"},
-            "webhook_secret": {"env": "CHAOS_STRIPE_HOOK"},
-            "api_base": stripe.url,
-        },
-        "propdesk.payouts": {"rails": ["stripe"]},
+        mt5.plugin: mt5.desk_settings().settings,
+        stripe.plugin: stripe.desk_settings().settings,
+        "propdesk.payouts": {"rails": [stripe.rail]},
         "propdesk.engine": {"poll_seconds": 0},
     }
     await apply_manifests(runtime, [TenantManifest.from_values(slug, plugins=plugins)])
@@ -157,21 +142,23 @@ async def _desk(runtime: Runtime, mt5: Any, stripe: Any) -> TenantContext:
     assert tenant is not None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "product.json"
-        path.write_text(json.dumps(funded_product(platform="mt5", group=GROUP)))
+        path.write_text(json.dumps(funded_product(platform=mt5.platform, group=GROUP)))
         await publish_files(runtime, tenant, [path], actor="chaos")
     return tenant
 
 
 async def _profit(mt5: Any, login: str) -> None:
     """A trade on the simulator that closes about 2,000 in profit."""
-    control = mt5.control
+    control = mt5.running.control
     bid = Decimal((await control.prices())["EURUSD"]["bid"])
     opened = await control.open_order(int(login), "EURUSD", "buy", "1.00")
     await control.set_prices({"EURUSD": str(bid + Decimal("0.0200"))})
     await control.close_position(int(login), opened["position"])
 
 
-async def _request(runtime: Runtime, tenant: TenantContext, challenge_id: int) -> int:
+async def _request(
+    runtime: Runtime, tenant: TenantContext, challenge_id: int, destination: dict[str, Any]
+) -> int:
     async with runtime.db.unit_of_work(tenant) as session:
         funded = await funded_account(session, tenant.schema, challenge_id)
         case = await live_case(runtime, tenant, session, funded)
@@ -181,7 +168,7 @@ async def _request(runtime: Runtime, tenant: TenantContext, challenge_id: int) -
             funded,
             case,
             rail="stripe",
-            destination={"account": ACCOUNT},
+            destination=destination,
             second_approval_above=None,
             actor="trader:chaos",
         )
@@ -267,18 +254,15 @@ async def run(
 ) -> ChaosReport:
     """Run ``runs`` payouts under fault injection (see the module docstring)."""
     rng, report, started = random.Random(seed), ChaosReport(runs=runs), time.monotonic()
-    mt5_cm, stripe_cm = _simulators()
     queue = f"propdesk:chaos:{uuid.uuid4().hex[:8]}"
-    with mt5_cm as mt5, stripe_cm as stripe, tempfile.TemporaryDirectory() as folder:
-        secrets = {
-            "CHAOS_MT5_PASSWORD": mt5.manager[1],
-            "CHAOS_STRIPE_KEY": stripe.secret_key,
-            "CHAOS_STRIPE_HOOK": stripe.webhook_secret,
-        }
-        os.environ.update(secrets)
-        chaos = settings.model_copy(update={"queue_name": queue, "payout_sweep_seconds": 1})
-        async with open_runtime(chaos, database_url=database_url, redis_url=redis_url) as runtime:
+    chaos = settings.model_copy(update={"queue_name": queue, "payout_sweep_seconds": 1})
+    async with open_runtime(chaos, database_url=database_url, redis_url=redis_url) as runtime:
+        mt5, stripe = _simulators(runtime)
+        with mt5, stripe, tempfile.TemporaryDirectory() as folder:
+            secrets = {**mt5.desk_settings().env, **stripe.desk_settings().env}
+            os.environ.update(secrets)
             tenant = await _desk(runtime, mt5, stripe)
+            destination = await stripe.payout_destination("chaos@traders.example")
             env = {
                 **os.environ,
                 **secrets,
@@ -308,7 +292,7 @@ async def run(
                     ids = []
                     for challenge_id, account in lanes:
                         await _profit(mt5, account.split(":")[1])
-                        ids.append(await _request(runtime, tenant, challenge_id))
+                        ids.append(await _request(runtime, tenant, challenge_id, destination))
                     all_ids += ids
                     if not await _wave(runtime, tenant, worker, ids, rng, report):
                         break  # its payouts are lost: the next wave could not even ask
@@ -347,9 +331,10 @@ async def _count(
     ids: list[int],
     report: ChaosReport,
 ) -> None:
-    transfers = await stripe.control.transfer_summary("payout_reference")
-    with mt5.simulator.lock:
-        comments = [deal.comment for deal in mt5.simulator.book.deals]
+    transfers = await stripe.running.control.transfer_summary("payout_reference")
+    simulator = mt5.running.simulator
+    with simulator.lock:
+        comments = [deal.comment for deal in simulator.book.deals]
     async with runtime.db.session(tenant) as session:
         rows = {
             int(p.id): p

@@ -13,7 +13,6 @@ from typing import Any, Literal
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.access.permissions import public, requires
@@ -21,10 +20,10 @@ from propdesk.errors import FieldProblem, InvalidInput, NotFound, Unauthenticate
 from propdesk.http.deps import PrincipalDep, RuntimeDep, SessionDep, TenantDep
 from propdesk.idempotency.http import idempotent
 from propdesk.payouts import service
-from propdesk.payouts.case import challenge_of_trader, funded_account, live_case, quote_of
-from propdesk.payouts.models import PayoutApproval, PayoutRow, PayoutStep
-from propdesk.payouts.plugin import offered_rails, second_approval_above
-from propdesk.plugins.desk import desk_payout_rail
+from propdesk.payouts import trader as payouts_of_trader
+from propdesk.payouts.case import challenge_of_trader
+from propdesk.payouts.models import PayoutRow
+from propdesk.payouts.plugin import offered_rails
 from propdesk.runtime import Runtime
 from propdesk.tenancy.context import TenantContext
 from propdesk.traders.models import Trader
@@ -133,29 +132,20 @@ async def payout_view(session: AsyncSession, payout: PayoutRow, *, full: bool) -
         notes=list(payout.quote.get("quote", {}).get("notes", [])),
     )
     if full:
-        steps = await session.scalars(
-            select(PayoutStep).where(PayoutStep.payout_id == payout.id).order_by(PayoutStep.seq)
-        )
+        steps = await service.timeline(session, payout.id)
         view.timeline = [StepView(s.at, s.event, s.status, s.actor, s.detail) for s in steps]
-        view.approvers = list(
-            await session.scalars(
-                select(PayoutApproval.approver)
-                .where(PayoutApproval.payout_id == payout.id)
-                .order_by(PayoutApproval.at)
-            )
-        )
+        view.approvers = await service.approvers(session, payout.id)
     return view
 
 
 async def _quote(
     runtime: Runtime, tenant: TenantContext, session: AsyncSession, challenge_id: int
 ) -> QuoteView:
-    funded = await funded_account(session, tenant.schema, challenge_id)
-    case = await live_case(runtime, tenant, session, funded)
-    quote = service.quote_json(quote_of(funded, case))
+    now = await payouts_of_trader.quote_now(runtime, tenant, session, challenge_id)
+    quote = service.quote_json(now.quote)
     return QuoteView(
         challenge_id=challenge_id,
-        currency=funded.account.currency,
+        currency=now.funded.account.currency,
         eligible=quote["eligible"],
         payable=quote["payable"],
         profit=quote["profit"],
@@ -166,7 +156,7 @@ async def _quote(
         fee_refund=quote["fee_refund"],
         refusals=quote["refusals"],
         notes=quote["notes"],
-        facts=service.case_json(case),
+        facts=service.case_json(now.case),
         rails=offered_rails(tenant),
     )
 
@@ -229,24 +219,13 @@ async def _request(
     challenge_id: int,
     data: RequestBody,
 ) -> PayoutView:
-    rails = offered_rails(tenant)
-    if data.rail not in rails:
-        raise InvalidInput(
-            f"the desk pays through {', '.join(rails)}, not {data.rail!r}",
-            problems=[FieldProblem("rail", f"one of {', '.join(rails)}")],
-        )
-    rail = desk_payout_rail(runtime.host, tenant, data.rail)
-    service.check_destination(rail.destination_schema, data.destination, data.rail)
-    funded = await funded_account(session, tenant.schema, challenge_id)
-    case = await live_case(runtime, tenant, session, funded)
-    payout = await service.request_payout(
+    payout = await payouts_of_trader.request_now(
+        runtime,
+        tenant,
         session,
-        runtime.queue,
-        funded,
-        case,
+        challenge_id,
         rail=data.rail,
         destination=data.destination,
-        second_approval_above=second_approval_above(tenant),
         actor=f"trader:{trader.id}",
     )
     return await payout_view(session, payout, full=False)
@@ -256,19 +235,12 @@ async def _request(
 async def my_payouts(request: Request[Any, Any, Any], session: SessionDep) -> list[PayoutView]:
     """The signed-in trader's payouts, newest first."""
     trader = await signed_in_trader(request, session)
-    rows = await session.scalars(
-        select(PayoutRow)
-        .where(PayoutRow.trader_email.ilike(trader.email))
-        .order_by(PayoutRow.id.desc())
-    )
+    rows = await payouts_of_trader.trader_payouts(session, trader.email)
     return [await payout_view(session, p, full=False) for p in rows]
 
 
 async def trader_payout(session: AsyncSession, trader: Trader, payout_id: int) -> PayoutRow:
-    payout = await session.get(PayoutRow, payout_id)
-    if payout is None or payout.trader_email.lower() != trader.email.lower():
-        raise NotFound(f"no payout {payout_id} of this trader")
-    return payout
+    return await payouts_of_trader.trader_payout(session, trader.email, payout_id)
 
 
 @get(
@@ -306,10 +278,8 @@ async def list_payouts(
     """The desk's payouts, newest first (``status`` filters: ``pending_review`` is the queue)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("bad page", problems=[FieldProblem("limit", f"1 to {MAX_PAGE}")])
-    query = select(PayoutRow).order_by(PayoutRow.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(PayoutRow.status == status)
-    return [await payout_view(session, p, full=False) for p in await session.scalars(query)]
+    rows = await service.list_payouts(session, status=status, limit=limit)
+    return [await payout_view(session, p, full=False) for p in rows]
 
 
 @get("/api/payouts/{payout_id:int}", opt=READ, operation_id="getPayout", tags=TAGS)
@@ -345,19 +315,8 @@ async def approve_payout(
     actor = _actor(principal)
 
     async def run() -> PayoutView:
-        payout = await session.get(PayoutRow, payout_id)
-        if payout is None:
-            raise NotFound(f"no payout {payout_id}")
-        funded = await funded_account(session, tenant.schema, payout.challenge_id, trading=False)
-        kyc = funded.trader.kyc_status if funded.trader is not None else "approved"
-        done = await service.approve(
-            session,
-            runtime.queue,
-            payout_id,
-            funded,
-            approver=actor,
-            kyc_status=kyc,
-            now=datetime.now(UTC),
+        done = await service.approve_as_of_now(
+            session, runtime.queue, tenant.schema, payout_id, approver=actor, now=datetime.now(UTC)
         )
         return await payout_view(session, done, full=True)
 

@@ -24,7 +24,7 @@ from propdesk.ledger.chart import Line, credit, debit
 from propdesk.lifecycle.models import ChallengeRow
 from propdesk.outbox.service import emit
 from propdesk.payouts import workflow
-from propdesk.payouts.case import FundedAccount, quote_of
+from propdesk.payouts.case import FundedAccount, funded_account, quote_of
 from propdesk.payouts.eligibility import PayoutCase, Quote, Refusal
 from propdesk.payouts.models import PayoutApproval, PayoutPayment, PayoutRow, PayoutStep
 from propdesk.rules.money import money
@@ -220,11 +220,7 @@ async def approve(
     workflow.move(payout.status, "approved")
     if approver == payout.requested_by:
         raise Conflict("a payout is approved by someone other than who requested it")
-    frozen = case_from_json(payout.quote["case"])
-    again = quote_of(
-        funded,
-        PayoutCase(**{**_fields(frozen), "now": max(now, frozen.now), "kyc_status": kyc_status}),
-    )
+    again = requote(payout, funded, kyc_status=kyc_status, now=now)
     if not again.eligible:
         raise NotEligible(
             f"payout {payout.id} cannot be approved: "
@@ -267,6 +263,45 @@ async def approve(
     )
     await step(session, queue, payout, "approved", approver, _to_pay(payout), at=now)
     return payout
+
+
+async def approve_as_of_now(
+    session: AsyncSession,
+    queue: JobQueue | None,
+    schema: str,
+    payout_id: int,
+    *,
+    approver: str,
+    now: datetime,
+) -> PayoutRow:
+    """``approve`` with the funded account and the trader's identity check as they stand."""
+    payout = await session.get(PayoutRow, payout_id)
+    if payout is None:
+        raise NotFound(f"no payout {payout_id}")
+    funded = await funded_account(session, schema, payout.challenge_id, trading=False)
+    return await approve(
+        session,
+        queue,
+        payout_id,
+        funded,
+        approver=approver,
+        kyc_status=kyc_now(funded),
+        now=now,
+    )
+
+
+def kyc_now(funded: FundedAccount) -> str:
+    return funded.trader.kyc_status if funded.trader is not None else "approved"
+
+
+def requote(payout: PayoutRow, funded: FundedAccount, *, kyc_status: str, now: datetime) -> Quote:
+    """What approval checks: the case the payout was requested under, quoted again by the
+    same code at ``now`` with the identity check as it is now."""
+    frozen = case_from_json(payout.quote["case"])
+    return quote_of(
+        funded,
+        PayoutCase(**{**_fields(frozen), "now": max(now, frozen.now), "kyc_status": kyc_status}),
+    )
 
 
 def _fields(case: PayoutCase) -> dict[str, Any]:
@@ -353,6 +388,40 @@ async def confirm(
         raise Conflict(f"payout {payout.id} has no payment awaiting a confirmation")
     await settle_paid(session, queue, payout, payment, reference=reference, actor=actor, at=now)
     return payout
+
+
+# -- reading ------------------------------------------------------------------------------------
+async def list_payouts(
+    session: AsyncSession, *, status: str | None = None, limit: int = 100
+) -> list[PayoutRow]:
+    """The desk's payouts, newest first (``status`` filters: ``pending_review`` is the queue)."""
+    query = select(PayoutRow).order_by(PayoutRow.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(PayoutRow.status == status)
+    return list(await session.scalars(query))
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(PayoutRow.status, func.count()).group_by(PayoutRow.status))
+    return {str(status): int(count) for status, count in rows}
+
+
+async def timeline(session: AsyncSession, payout_id: int) -> list[PayoutStep]:
+    """The payout's steps, oldest first."""
+    steps = await session.scalars(
+        select(PayoutStep).where(PayoutStep.payout_id == payout_id).order_by(PayoutStep.seq)
+    )
+    return list(steps)
+
+
+async def approvers(session: AsyncSession, payout_id: int) -> list[str]:
+    """Who approved the payout so far, in order."""
+    found = await session.scalars(
+        select(PayoutApproval.approver)
+        .where(PayoutApproval.payout_id == payout_id)
+        .order_by(PayoutApproval.at)
+    )
+    return list(found)
 
 
 # -- shared with the worker ---------------------------------------------------------------------

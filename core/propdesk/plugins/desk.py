@@ -151,3 +151,9 @@ async def close_desk_components(host: PluginHost) -> None:
     registry = _registries.pop(host, None)
     if registry is not None:
         await registry.close()
+
+
+def desk_codes(host: PluginHost, tenant: TenantContext, hook: str) -> list[str]:
+    """The codes of the adapters of kind ``hook`` the desk may use (the core's, and those of
+    plugins it enabled), sorted: what a trader may choose from."""
+    return sorted(host.component(hook).for_tenant(tenant))

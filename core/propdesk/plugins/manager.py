@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from propdesk.outbox.events import DomainEvent
     from propdesk.runtime import Runtime
     from propdesk.settings import Settings
+    from propdesk.simulators import Simulator
     from propdesk.tenancy.context import TenantContext
     from propdesk.worker.jobs import JobDefinition
 
@@ -206,6 +207,20 @@ class PluginHost:
 
     def migrations(self) -> list[MigrationLocation]:
         return [loc for _, locs in self._per_plugin("propdesk_register_migrations") for loc in locs]
+
+    def simulators(self) -> Registry[type[Simulator]]:
+        """The registered simulators by code. Asked for by the commands that run them, not at
+        load: the hook imports each simulator, which the web app and the worker never need."""
+        entries = []
+        for plugin, classes in self._per_plugin("propdesk_register_simulators"):
+            for cls in classes or ():
+                for attr in ("code", "display_name", "plugin"):
+                    if not isinstance(getattr(cls, attr, None), str):
+                        raise ConfigurationError(
+                            f"plugin {plugin!r}: simulator {cls!r} has no {attr!r} string"
+                        )
+                entries.append(Registered(cls.code, cls, plugin))
+        return Registry("simulator", entries, self.core)
 
     def add_cli_commands(self, cli: click.Group) -> None:
         self.pm.hook.propdesk_register_cli_commands(cli=cli)

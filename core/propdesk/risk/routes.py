@@ -6,11 +6,10 @@ from datetime import datetime
 
 import msgspec
 from litestar import get
-from sqlalchemy import select
 
 from propdesk.access.permissions import requires
 from propdesk.http.deps import SessionDep
-from propdesk.risk.models import RiskCase
+from propdesk.risk import service
 
 READ = requires("risk_cases", "read")
 
@@ -31,9 +30,6 @@ class RiskCaseView(msgspec.Struct):
 @get("/api/risk/cases", opt=READ, operation_id="listRiskCases", tags=["risk"])
 async def list_cases(session: SessionDep, status: str | None = "open") -> list[RiskCaseView]:
     """The desk's risk cases, newest first (open ones unless ``status`` says otherwise)."""
-    query = select(RiskCase).order_by(RiskCase.id.desc()).limit(500)
-    if status:
-        query = query.where(RiskCase.status == status)
     return [
         RiskCaseView(
             c.id,
@@ -47,7 +43,7 @@ async def list_cases(session: SessionDep, status: str | None = "open") -> list[R
             c.opened_at,
             c.closed_at,
         )
-        for c in await session.scalars(query)
+        for c in await service.list_cases(session, status=status)
     ]
 
 

@@ -66,3 +66,13 @@ async def close_case(session: AsyncSession, reference: str, *, outcome: str, act
         after={"outcome": outcome},
     )
     return True
+
+
+async def list_cases(
+    session: AsyncSession, *, status: str | None = "open", limit: int = 500
+) -> list[RiskCase]:
+    """The desk's risk cases, newest first (open ones unless ``status`` says otherwise)."""
+    query = select(RiskCase).order_by(RiskCase.id.desc()).limit(limit)
+    if status:
+        query = query.where(RiskCase.status == status)
+    return list(await session.scalars(query))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from propdesk.db.engine import Database
@@ -12,7 +12,7 @@ from propdesk.db.migrate import upgrade_shared, upgrade_tenant
 from propdesk.db.roles import ensure_app_role, grant_schema
 from propdesk.plugins.manager import PluginHost
 from propdesk.tenancy.models import Tenant
-from propdesk.tenancy.naming import SHARED_SCHEMA, schema_for
+from propdesk.tenancy.naming import SHARED_SCHEMA, quote_schema, schema_for
 
 
 async def migrate_shared(db: Database, host: PluginHost) -> tuple[str, ...]:
@@ -34,6 +34,14 @@ async def migrate_tenant_schema(
     if db.app_role:
         await grant_schema(conn, schema, db.app_role)
     return heads
+
+
+async def drop_tenant(db: Database, slug: str) -> None:
+    """Remove a desk with all its data (its schema, its registry row and plugin settings); the
+    audit records about it stay. For desks made to be thrown away: benchmarks, the demo."""
+    async with db.owner_engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {quote_schema(schema_for(slug))} CASCADE"))
+        await conn.execute(delete(Tenant).where(Tenant.slug == slug))
 
 
 @dataclass

@@ -82,6 +82,16 @@ class JobQueue:
         job = await pool.enqueue_job(function, *args, _job_id=job_id, _defer_by=defer_seconds)
         return job is not None
 
+    async def purge(self) -> None:
+        """Forget everything on the queue: its jobs, and every key named under it (the engine's
+        streams and leases). Only for a queue nobody else uses (a benchmark's, the demo's)."""
+        redis = await self.redis()
+        jobs = await redis.zrange(self.queue_name, 0, -1)
+        keys = [self.queue_name.encode(), *(b"arq:job:" + job for job in jobs)]
+        keys += [key async for key in redis.scan_iter(match=f"{self.queue_name}:*")]
+        for start in range(0, len(keys), 1_000):
+            await redis.delete(*keys[start : start + 1_000])
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None

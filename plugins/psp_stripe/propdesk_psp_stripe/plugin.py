@@ -1,15 +1,18 @@
 """The Stripe plugin's hooks: it registers the payment provider, the payout rail (Connect
-transfers) and their settings."""
+transfers), their settings and the Stripe simulator."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from propdesk import hookimpl
 from propdesk.payments.contract import PaymentProvider
 from propdesk.payouts.contract import PayoutRail
 from propdesk_psp_stripe.adapter import SETTINGS_SCHEMA, StripePayments
 from propdesk_psp_stripe.rail import StripeTransfers
+
+if TYPE_CHECKING:
+    from propdesk.simulators import Simulator
 
 
 @hookimpl
@@ -25,3 +28,11 @@ def propdesk_register_payout_rails() -> list[type[PayoutRail]]:
 @hookimpl
 def propdesk_register_settings_schema() -> dict[str, Any]:
     return SETTINGS_SCHEMA
+
+
+@hookimpl
+def propdesk_register_simulators() -> list[type[Simulator]]:
+    # Imported here: only the commands that run simulators load them.
+    from propdesk_psp_stripe.simulator.served import StripeSimulator
+
+    return [StripeSimulator]

@@ -1,27 +1,33 @@
-"""The desk's back office (``/backoffice/`` on the desk's domain)."""
+"""The desk's back office (``/backoffice/`` on the desk's domain): one router of every page
+group, each in its own module."""
 
 from __future__ import annotations
 
-from typing import Any
+from propdesk.web.backoffice import (
+    catalogue,
+    catalogue_editor,
+    desk,
+    orders,
+    payouts,
+    plugins,
+    risk,
+    staff,
+    traders,
+)
+from propdesk.web.pages import area_router
 
-from litestar import Request, get
-from litestar.response import Template
-from sqlalchemy import func, select
-
-from propdesk.access.permissions import requires
-from propdesk.http.deps import SessionDep, TenantDep
-from propdesk.lifecycle.models import ChallengeRow
-from propdesk.web.pages import area_router, render
-
-
-@get("/", opt=requires("challenges", "read"))
-async def desk(request: Request[Any, Any, Any], session: SessionDep, tenant: TenantDep) -> Template:
-    """The desk at a glance: challenges by status."""
-    rows = await session.execute(
-        select(ChallengeRow.status, func.count()).group_by(ChallengeRow.status)
-    )
-    by_status = dict(sorted((str(s), int(n)) for s, n in rows))
-    return await render(request, session, "backoffice/desk.html", by_status=by_status)
-
-
-ROUTER = area_router("/backoffice", "backoffice", [desk])
+ROUTER = area_router(
+    "/backoffice",
+    "backoffice",
+    [
+        *desk.HANDLERS,
+        *traders.HANDLERS,
+        *orders.HANDLERS,
+        *risk.HANDLERS,
+        *payouts.HANDLERS,
+        *catalogue.HANDLERS,
+        *catalogue_editor.HANDLERS,
+        *plugins.HANDLERS,
+        *staff.HANDLERS,
+    ],
+)

@@ -1,0 +1,1 @@
+"""The trader portal: sign up, buy a challenge, follow its objectives live, request payouts."""

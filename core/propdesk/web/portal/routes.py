@@ -1,23 +1,32 @@
-"""The trader portal (``/`` on the desk's domain)."""
+"""The trader portal (``/`` on the desk's domain): one router of every page group.
+
+- ``auth``: ``/signup``, ``/login``, ``POST /logout``;
+- ``home``: ``/`` (the dashboard, or the desk's landing page);
+- ``shop``: ``/challenges`` (what is on sale, Buy), ``/challenges/{code}/rules``;
+- ``orders``: ``/orders/{id}`` (back from the checkout, live until the account is ready);
+- ``challenge``: ``/challenges/{id}`` (objectives live, equity, history, rulebook);
+- ``payouts``: ``/payouts`` (quotes, requests, history, statements);
+- ``account``: ``/account`` (profile, identity check).
+
+Mounted at ``/``: paths stay clear of ``/api``, ``/backoffice``, ``/leadership``, ``/static``,
+``/health``, ``/ready``, ``/schema`` and ``/plugins``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from propdesk.web.pages import area_router
+from propdesk.web.portal import account, auth, challenge, home, orders, payouts, shop
 
-from litestar import Request, get
-from litestar.response import Template
-
-from propdesk.access.permissions import public
-from propdesk.http.deps import SessionDep, TenantDep
-from propdesk.traders import sessions
-from propdesk.web.pages import area_router, render
-
-
-@get("/", opt=public())
-async def home(request: Request[Any, Any, Any], session: SessionDep, tenant: TenantDep) -> Template:
-    secret = request.cookies.get(sessions.COOKIE)
-    trader = await sessions.trader_for(session, secret) if secret else None
-    return await render(request, session, "portal/home.html", trader=trader)
-
-
-ROUTER = area_router("/", "portal", [home])
+ROUTER = area_router(
+    "/",
+    "portal",
+    [
+        *auth.ROUTES,
+        *home.ROUTES,
+        *shop.ROUTES,
+        *orders.ROUTES,
+        *challenge.ROUTES,
+        *payouts.ROUTES,
+        *account.ROUTES,
+    ],
+)
