@@ -75,6 +75,8 @@ class Trading:
 
 @dataclass
 class LiveDesk:
+    """The desk the tests browse, and the demo's simulators it runs on."""
+
     runtime: Runtime
     tenant: TenantContext
     demo: DemoDesk
@@ -156,7 +158,7 @@ async def live_desk(
         (demo,) = plan_desks(runtime, [manifest], api)
         try:
             await asyncio.to_thread(demo.start)
-            mt5: Any = demo.platforms["mt5"]
+            mt5: Any = demo.platforms["mt5"]  # the same prices on every run, not the slug's
             await mt5.running.control.market(seed=MARKET_SEED)
             tasks.append(asyncio.create_task(run_worker(runtime, handle_signals=False)))
             await apply_manifests(runtime, [demo.manifest(manifest)], "test")

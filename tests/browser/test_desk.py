@@ -149,11 +149,14 @@ async def test_risk_sees_a_breach_arrive_without_reloading(
 async def test_finance_approves_a_payout_and_it_is_paid(
     context: BrowserContext, live_desk: LiveDesk, make_staff: Any, passer: Trading
 ) -> None:
+    async def due() -> int | None:
+        passer.check()
+        if passer.task.done() and not passer.trader.payouts_asked:
+            raise AssertionError("the passer's challenge ended before a payout was due")
+        return await _payout(live_desk, passer, "pending_review")
+
     payout = await eventually(
-        lambda: _payout(live_desk, passer, "pending_review"),
-        "the passer's payout to wait for review",
-        timeout=PAYOUT_DUE_SECONDS,
-        interval=0.5,
+        due, "the passer's payout to wait for review", PAYOUT_DUE_SECONDS, interval=0.5
     )
     page = await context.new_page()
     await sign_in_staff(page, await make_staff(("finance", live_desk.tenant.slug)))
@@ -177,7 +180,6 @@ async def test_finance_approves_a_payout_and_it_is_paid(
 
 
 async def _payout(desk: LiveDesk, trading: Trading, status: str) -> int | None:
-    trading.check()  # a trader who stopped on an error says so now
     async with desk.runtime.db.session(desk.tenant) as session:
         found = await session.scalar(
             select(PayoutRow.id).where(
