@@ -25,13 +25,13 @@ from propdesk.testing.browser import chromium
 from propdesk.traders.models import Trader
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Page
+    from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
     from propdesk.demo.desks import DemoDesk
     from propdesk.runtime import Runtime
 
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 #: How long a page may take to settle (its charts drawn, its live parts loaded).
 SETTLE_MS = 1_500
 
@@ -80,13 +80,13 @@ class Camera:
         self.browser, self.out, self.say = browser, out, say
         self.taken: list[str] = []
 
-    async def context(self, base: str, viewport: dict[str, int] = LAPTOP) -> BrowserContext:
-        return await self.browser.new_context(base_url=base, viewport=viewport)  # type: ignore[arg-type]
+    async def context(self, base: str, viewport: ViewportSize = LAPTOP) -> BrowserContext:
+        return await self.browser.new_context(base_url=base, viewport=viewport)
 
     async def phone(self, signed_in: BrowserContext, base: str) -> BrowserContext:
         """A phone-sized context signed in as ``signed_in`` is."""
         state = await signed_in.storage_state()
-        return await self.browser.new_context(base_url=base, viewport=PHONE, storage_state=state)  # type: ignore[arg-type]
+        return await self.browser.new_context(base_url=base, viewport=PHONE, storage_state=state)
 
     async def shoot(self, page: Page, name: str, path: str | None = None) -> None:
         if path is not None:
